@@ -1,0 +1,67 @@
+// RequestWorker turns a pending trigger into a run: claim it, create the run row, fan out
+// to the destination, record the outcome, clear the trigger. Several workers may share one
+// TriggerStore; the claim makes sure only one of them runs a given trigger.
+//
+// Step() and Loop() are called from one thread; Stop() from any.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "pcfdemo/clock.h"
+#include "pcfdemo/request_fanout.h"
+#include "pcfdemo/run_repository.h"
+#include "pcfdemo/trigger_store.h"
+
+namespace pcfdemo {
+
+struct RequestWorkerOptions {
+  std::string worker_id;  // unique among the workers sharing the store
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::seconds lease{15};  // claim lease; renewed every lease/3 while running
+  std::chrono::milliseconds call_timeout{10000};
+};
+
+class RequestWorker {
+ public:
+  // Logs one line per state change through `log` (may be empty). All pointers must outlive
+  // the worker.
+  RequestWorker(TriggerStore* triggers, RunRepository* runs, HttpClient* client, Clock* clock,
+                RequestWorkerOptions options,
+                std::function<void(const std::string&)> log = {});
+
+  // One attempt: if a trigger is pending and the claim is won, runs it to the end and
+  // returns its timestamp. A trigger whose worker died mid-run (its claim expired with a
+  // run recorded) is marked abandoned and cleared. Returns nullopt when there was nothing
+  // to do. Throws BackendError when the store or repository cannot answer.
+  std::optional<int64_t> Step();
+
+  // Calls Step every poll interval until Stop(). Backend errors are logged and retried.
+  void Loop();
+
+  // Asks Loop to return and the run in progress to stop starting calls; the run is then
+  // finished with what it made, and the claim released.
+  void Stop();
+
+  // Progress of the run in progress, for pages; zeros when idle.
+  FanoutProgress progress() const;
+
+ private:
+  TriggerStore* triggers_;
+  RunRepository* runs_;
+  RequestFanout fanout_;
+  Clock* clock_;
+  const RequestWorkerOptions options_;
+  std::function<void(const std::string&)> log_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> progress_done_{0};
+  std::atomic<int64_t> progress_total_{0};
+  std::atomic<int64_t> progress_succeeded_{0};
+  std::atomic<int64_t> progress_failed_{0};
+};
+
+}  // namespace pcfdemo

@@ -51,6 +51,11 @@ class RequestWorker {
   FanoutProgress progress() const;
 
  private:
+  FanoutReport Fanout(int64_t timestamp, const RunRequest& request);
+  void Finish(int64_t timestamp, const FanoutReport& report);
+  void AbandonOrphan(int64_t timestamp);
+  void Log(const std::string& line);
+
   TriggerStore* triggers_;
   RunRepository* runs_;
   RequestFanout fanout_;
@@ -58,6 +63,8 @@ class RequestWorker {
   const RequestWorkerOptions options_;
   std::function<void(const std::string&)> log_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> claim_lost_{false};
+  std::atomic<bool> cancel_run_{false};
   std::atomic<int64_t> progress_done_{0};
   std::atomic<int64_t> progress_total_{0};
   std::atomic<int64_t> progress_succeeded_{0};

@@ -8,7 +8,9 @@
 //   CPULoad         "ON"/"OFF"      the CPU load switch; ON carries a time to live
 //
 // The trigger is taken with Add (or a compare-and-set from "False"), never check-then-set,
-// so of many concurrent triggers exactly one wins. A worker claims a pending trigger with a
+// so of many concurrent triggers exactly one wins. Its parameters are then written in a fixed
+// order (strategy and concurrency first, the original's amountOfCalls and destinationURL
+// last), so a trigger whose destination is readable is complete. A worker claims a pending trigger with a
 // lease that it renews while the run goes on; a claim whose worker died frees itself.
 //
 // Thread-safe when the underlying store is. Methods throw BackendError when it is down.
@@ -60,7 +62,6 @@ class TriggerStore {
   static constexpr char kCpuLoadKey[] = "CPULoad";
   static constexpr char kStrategyKey[] = "pcfdemo.strategy";
   static constexpr char kConcurrencyKey[] = "pcfdemo.concurrency";
-  static constexpr char kReadyKey[] = "pcfdemo.triggerReady";  // written last by TryTrigger
   static constexpr char kClaimKey[] = "pcfdemo.claim";
   static constexpr char kRunKey[] = "pcfdemo.run";
   static constexpr char kCpuTargetKey[] = "pcfdemo.cpuTarget";
@@ -81,12 +82,18 @@ class TriggerStore {
   // not all written yet reads as pending with what is known.
   std::optional<Trigger> Current();
 
+  // True when every parameter of `trigger` is written and usable.
+  static bool IsComplete(const Trigger& trigger);
+
   // Worker side: takes the claim on the pending trigger for `worker_id` with a lease.
   // Returns false if no complete trigger is pending or another worker holds the claim.
   bool Claim(const std::string& worker_id, KeyValueStore::Ttl lease);
 
   // Extends the claim of `worker_id`. Returns false if the claim is no longer its own.
   bool RenewClaim(const std::string& worker_id, KeyValueStore::Ttl lease);
+
+  // Gives up the claim of `worker_id` without touching the trigger.
+  void ReleaseClaim(const std::string& worker_id);
 
   // Records that the claimed trigger's run was created with this timestamp.
   void RecordRun(int64_t timestamp);

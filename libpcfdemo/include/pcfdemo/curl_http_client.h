@@ -3,11 +3,21 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "pcfdemo/http_client.h"
 
 namespace pcfdemo {
 
+// The client makes every call from the calling thread with that thread's own easy handle,
+// which keeps its connections open between calls. Responses are reported with their status
+// whatever it is (a 3xx is a response, its Location is not followed). Errors name curl's
+// reason and never contain credentials given in the URL.
 std::unique_ptr<HttpClient> NewCurlHttpClient();
+
+// `text` with the user information of every URL in it ("scheme://user:password@host")
+// replaced by "***", for logs, pages and error messages.
+std::string RedactUrlCredentials(std::string_view text);
 
 }  // namespace pcfdemo

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <regex>
 #include <string>
 
 namespace pcfdemo {
@@ -147,6 +148,27 @@ std::string ScrubError(std::string error, const std::string& url) {
   return error;
 }
 
+// curl's detail with the figures that change from call to call taken out ("after 103 ms",
+// "with 0 bytes received"), so that the same failure reads the same every time and a
+// fan-out can count calls by error text.
+std::string StableDetail(const std::string& detail) {
+  static const std::regex kFigures(
+      R"( after [0-9]+ (ms|milliseconds)| with [0-9]+( out of -?[0-9]+)? bytes received)");
+  return std::regex_replace(detail, kFigures, "");
+}
+
+// "<curl's reason>: <detail>", or the detail alone when it already ends with the reason.
+std::string ErrorText(CURLcode code, const char* error_buffer) {
+  std::string reason = curl_easy_strerror(code);
+  if (error_buffer[0] == '\0') return reason;
+  std::string detail = StableDetail(error_buffer);
+  if (detail.size() >= reason.size() &&
+      detail.compare(detail.size() - reason.size(), reason.size(), reason) == 0) {
+    return detail;
+  }
+  return reason + ": " + detail;
+}
+
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -186,12 +208,7 @@ class CurlHttpClient : public HttpClient {
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, nullptr);
 
     if (code != CURLE_OK) {
-      std::string error = curl_easy_strerror(code);
-      if (error_buffer[0] != '\0') {
-        error += ": ";
-        error += error_buffer;
-      }
-      response.error = ScrubError(std::move(error), url);
+      response.error = ScrubError(ErrorText(code, error_buffer), url);
       return response;
     }
     long status = 0;

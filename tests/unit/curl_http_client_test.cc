@@ -131,6 +131,27 @@ TEST(CurlHttpClientTest, TimesOutWithAnErrorAndNoStatus) {
   EXPECT_LT(response.latency_ms, 2000);
 }
 
+TEST(CurlHttpClientTest, TheSameFailureReadsTheSameEachTime) {
+  // Error texts are what a fan-out groups failed calls by, so figures that vary per call
+  // (milliseconds waited, bytes received) stay out of them.
+  LoopbackResponse slow;
+  slow.delay = milliseconds(3000);
+  LoopbackHttpServer server(slow);
+  int closed = ClosedPort();
+  auto client = NewCurlHttpClient();
+
+  HttpResponse first = client->Get(server.Url(), milliseconds(50));
+  HttpResponse second = client->Get(server.Url("/other"), milliseconds(120));
+  HttpResponse refused =
+      client->Get("http://127.0.0.1:" + std::to_string(closed) + "/", milliseconds(1000));
+
+  EXPECT_EQ(first.error, second.error);
+  EXPECT_EQ(first.error.find(" ms"), std::string::npos) << first.error;
+  EXPECT_EQ(first.error.find("milliseconds"), std::string::npos) << first.error;
+  EXPECT_NE(refused.error, "");
+  EXPECT_EQ(refused.error.find(" ms"), std::string::npos) << refused.error;
+}
+
 TEST(CurlHttpClientTest, RefusedConnectionIsAnErrorWithoutCredentials) {
   int port = ClosedPort();
   auto client = NewCurlHttpClient();

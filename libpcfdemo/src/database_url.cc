@@ -24,11 +24,11 @@ int HexValue(char c) {
 }
 
 // The position of the '@' that ends the user information of "scheme://...", or npos. The
-// last '@' before the path wins, so an unescaped '@' in a password still parses; a '/' in a
-// password must be escaped as %2F.
+// last '@' before any query wins, so a password with an unescaped '@' or '/' still parses
+// (database names never contain '@').
 std::string::size_type UserInfoEnd(const std::string& url, std::string::size_type authority) {
-  std::string::size_type path = url.find('/', authority);
-  std::string::size_type at = url.rfind('@', path == std::string::npos ? url.size() : path);
+  std::string::size_type query = url.find('?', authority);
+  std::string::size_type at = url.rfind('@', query == std::string::npos ? url.npos : query);
   if (at == std::string::npos || at < authority) return std::string::npos;
   return at;
 }

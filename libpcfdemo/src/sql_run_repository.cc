@@ -342,8 +342,8 @@ SqlRunRepository::~SqlRunRepository() = default;
 
 std::string SqlRunRepository::ConnectString() const {
   if (dialect_ == Dialect::kSqlite) {
-    return "db=" + QuoteConnectValue(url_.path) +
-           " timeout=" + std::to_string(kSqliteBusyTimeoutSeconds);
+    // SOCI's SQLite backend takes a value in double quotes, with no escapes.
+    return "db=\"" + url_.path + "\" timeout=" + std::to_string(kSqliteBusyTimeoutSeconds);
   }
   std::string connect = "host=" + QuoteConnectValue(url_.host) +
                         " port=" + std::to_string(url_.port) +
@@ -364,6 +364,10 @@ void SqlRunRepository::OpenConnections() {
     static std::once_flag mysql_library_initialised;
     std::call_once(mysql_library_initialised, [] { mysql_library_init(0, nullptr, nullptr); });
   } else {
+    if (url_.path.find('"') != std::string::npos) {
+      // Limitation: SOCI's SQLite connection string has no escape for a double quote.
+      throw BackendError(backend(), "a SQLite path cannot contain a double quote");
+    }
     std::filesystem::path parent = std::filesystem::path(url_.path).parent_path();
     std::error_code error;
     if (!parent.empty()) std::filesystem::create_directories(parent, error);

@@ -1,0 +1,19 @@
+// The routes of pcfdemo-web, one Register function per handler file. main.cc calls them
+// all; pages (HTML) are registered separately through pages.h.
+#pragma once
+
+#include <pistache/router.h>
+
+#include "app.h"
+
+namespace pcfdemo::web {
+
+void RegisterReceiver(Pistache::Rest::Router& router, App& app);           // receiver.cc
+void RegisterHealth(Pistache::Rest::Router& router, App& app);             // health.cc
+void RegisterInstance(Pistache::Rest::Router& router, App& app);           // instance.cc
+void RegisterRuns(Pistache::Rest::Router& router, App& app);               // runs.cc
+void RegisterCpuLoad(Pistache::Rest::Router& router, App& app);            // cpu_load.cc
+void RegisterTriggerStoreFlush(Pistache::Rest::Router& router, App& app);  // trigger_store_flush.cc
+void RegisterMetrics(Pistache::Rest::Router& router, App& app);            // metrics.cc
+
+}  // namespace pcfdemo::web

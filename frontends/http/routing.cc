@@ -1,0 +1,109 @@
+#include "routing.h"
+
+#include <exception>
+#include <nlohmann/json.hpp>
+
+#include "pcfdemo/backend_error.h"
+#include "pcfdemo/http_client.h"
+
+namespace pcfdemo::web {
+namespace {
+
+using Pistache::Http::Code;
+
+// The response header that names the answering instance (kInstanceHeader).
+class InstanceHeader : public Pistache::Http::Header::Header {
+ public:
+  NAME("X-Pcfdemo-Instance")
+
+  InstanceHeader() = default;
+  explicit InstanceHeader(std::string value) : value_(std::move(value)) {}
+
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& stream) const override { stream << value_; }
+
+ private:
+  std::string value_;
+};
+
+static_assert(std::string_view(InstanceHeader::Name) == kInstanceHeader);
+
+void Send(App& app, RouteCounters* counters, Reply reply,
+          Pistache::Http::ResponseWriter& response) {
+  response.headers().add<InstanceHeader>(app.instance);
+  response.headers().add<Pistache::Http::Header::ContentType>(
+      Pistache::Http::Mime::MediaType::fromString(reply.content_type));
+  counters->Count(static_cast<int>(reply.code));
+  response.send(reply.code, reply.body);
+}
+
+Reply Run(App& app, const RouteHandler& handler, const Pistache::Rest::Request& request) {
+  try {
+    return handler(request);
+  } catch (const BackendError& e) {
+    return ErrorReply(Code::Service_Unavailable,
+                      "a backend is unavailable, try again later: " + app.log->Scrub(e.what()));
+  } catch (const std::exception& e) {
+    app.log->Error("request " + request.resource() + " failed: " + e.what());
+    return ErrorReply(Code::Internal_Server_Error, "the server failed to answer this request");
+  }
+}
+
+}  // namespace
+
+Reply JsonReply(Code code, std::string body) {
+  Reply reply;
+  reply.code = code;
+  reply.body = std::move(body);
+  return reply;
+}
+
+Reply ErrorReply(Code code, std::string_view message) {
+  nlohmann::json body = {{"error", std::string(message)}};
+  return JsonReply(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
+              const std::string& path, RouteHandler handler) {
+  RouteCounters* counters =
+      app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
+  router.addRoute(method, path,
+                  [&app, counters, handler = std::move(handler)](
+                      const Pistache::Rest::Request& request,
+                      Pistache::Http::ResponseWriter response) {
+                    Send(app, counters, Run(app, handler, request), response);
+                    return Pistache::Rest::Route::Result::Ok;
+                  });
+}
+
+void SetNotFoundRoute(Pistache::Rest::Router& router, App& app) {
+  RouteCounters* counters = app.metrics.ForRoute("unmatched");
+  router.addNotFoundHandler(
+      [&app, counters](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter response) {
+        Send(app, counters, ErrorReply(Code::Not_Found, "there is no such route"), response);
+        return Pistache::Rest::Route::Result::Ok;
+      });
+}
+
+std::string ContentTypeOf(const Pistache::Rest::Request& request) {
+  auto header = request.headers().tryGet<Pistache::Http::Header::ContentType>();
+  return header ? header->mime().toString() : std::string();
+}
+
+std::optional<Reply> RequireJsonContentType(const Pistache::Rest::Request& request) {
+  if (IsJsonContentType(ContentTypeOf(request))) return std::nullopt;
+  return ErrorReply(Code::Bad_Request,
+                    "send this request with Content-Type: application/json");
+}
+
+std::optional<int64_t> ParseDecimal(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace pcfdemo::web

@@ -49,9 +49,8 @@ DatabaseUrl ParseMySql(const std::string& url) {
   }
 
   std::string::size_type slash = url.find('/', host_start);
-  std::string host_port = url.substr(host_start, slash == std::string::npos
-                                                     ? std::string::npos
-                                                     : slash - host_start);
+  std::string host_port =
+      url.substr(host_start, slash == std::string::npos ? std::string::npos : slash - host_start);
   std::string::size_type port_colon = std::string::npos;
   if (!host_port.empty() && host_port[0] == '[') {
     std::string::size_type close = host_port.find(']');

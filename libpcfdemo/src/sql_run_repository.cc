@@ -93,7 +93,9 @@ constexpr char kRunColumns[] =
     "COALESCE(latency_p50_ms, 0), COALESCE(latency_p95_ms, 0), COALESCE(latency_p99_ms, 0), "
     "COALESCE(started_at_ms, 0), COALESCE(finished_at_ms, 0)";
 
-void LogStateChange(const std::string& line) { std::clog << "pcfdemo: " << line << std::endl; }
+void LogStateChange(const std::string& line) {
+  std::clog << "pcfdemo: " << line << std::endl;
+}
 
 std::string Lowercase(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -194,9 +196,9 @@ soci::details::prepare_temp_type& BindRunRow(soci::details::prepare_temp_type& s
                                              RunRow& row) {
   return (statement, soci::into(row.timestamp), soci::into(row.current_request_count),
           soci::into(row.max_possible_count), soci::into(row.strategy), soci::into(row.status),
-          soci::into(row.succeeded_calls), soci::into(row.failed_calls),
-          soci::into(row.instances), soci::into(row.p50_ms), soci::into(row.p95_ms),
-          soci::into(row.p99_ms), soci::into(row.started_at_ms), soci::into(row.finished_at_ms));
+          soci::into(row.succeeded_calls), soci::into(row.failed_calls), soci::into(row.instances),
+          soci::into(row.p50_ms), soci::into(row.p95_ms), soci::into(row.p99_ms),
+          soci::into(row.started_at_ms), soci::into(row.finished_at_ms));
 }
 
 // Executes one data-changing statement and returns the rows it matched. The MySQL backend
@@ -234,8 +236,8 @@ class SqlRunRepository : public RunRepository {
 
   // Per-connection bookkeeping, touched only by the thread that leases the connection.
   struct Slot {
-    bool broken = false;            // the connection was lost; reconnect before use
-    uint64_t losses_seen = 0;       // connection_losses_ when this slot last checked
+    bool broken = false;       // the connection was lost; reconnect before use
+    uint64_t losses_seen = 0;  // connection_losses_ when this slot last checked
     std::chrono::steady_clock::time_point last_used;
   };
 
@@ -276,8 +278,7 @@ class SqlRunRepository::Lease {
   explicit Lease(SqlRunRepository& repository) : repository_(repository) {
     if (!repository_.pool_.try_lease(position_, kLeaseTimeoutMs)) {
       throw BackendError(repository_.backend(), "no free connection within " +
-                                                    std::to_string(kLeaseTimeoutMs / 1000) +
-                                                    " s");
+                                                    std::to_string(kLeaseTimeoutMs / 1000) + " s");
     }
     try {
       Revive();
@@ -347,8 +348,7 @@ std::string SqlRunRepository::ConnectString() const {
   }
   std::string connect = "host=" + QuoteConnectValue(url_.host) +
                         " port=" + std::to_string(url_.port) +
-                        " db=" + QuoteConnectValue(url_.database) +
-                        " charset=utf8mb4" +
+                        " db=" + QuoteConnectValue(url_.database) + " charset=utf8mb4" +
                         " connect_timeout=" + std::to_string(kMySqlConnectTimeoutSeconds) +
                         " read_timeout=" + std::to_string(kMySqlReadWriteTimeoutSeconds) +
                         " write_timeout=" + std::to_string(kMySqlReadWriteTimeoutSeconds);
@@ -372,8 +372,8 @@ void SqlRunRepository::OpenConnections() {
     std::error_code error;
     if (!parent.empty()) std::filesystem::create_directories(parent, error);
     if (error) {
-      throw BackendError(backend(), "cannot create directory " + parent.string() + ": " +
-                                        error.message());
+      throw BackendError(backend(),
+                         "cannot create directory " + parent.string() + ": " + error.message());
     }
   }
 
@@ -423,8 +423,8 @@ void SqlRunRepository::NoteConnectionLost(const std::exception& e) {
   connection_losses_.fetch_add(1);
   if (!connection_lost_.exchange(true)) {
     std::string reason = e.what();
-    LogStateChange(std::string(backend()) + " connection lost (" + url_.Describe() + "): " +
-                   Scrub(reason.substr(0, reason.find('\n'))));
+    LogStateChange(std::string(backend()) + " connection lost (" + url_.Describe() +
+                   "): " + Scrub(reason.substr(0, reason.find('\n'))));
   }
 }
 
@@ -497,12 +497,18 @@ void SqlRunRepository::EnsureSchema() {
 // Every step tolerates a concurrent process taking the same step first, so two processes
 // can ensure the schema at once.
 void SqlRunRepository::EnsureMySqlSchema(soci::session& session) {
-  session << "CREATE TABLE IF NOT EXISTS request_recorder ("
-             "ID INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
-             "`timestamp` INT NOT NULL, "
-             "current_request_count BIGINT NOT NULL DEFAULT 0, "
-             "max_possible_count BIGINT NOT NULL DEFAULT 0, "
-             "UNIQUE KEY request_recorder_timestamp (`timestamp`))";
+  // A new table is created complete; the steps below then find nothing to do.
+  std::string create =
+      "CREATE TABLE IF NOT EXISTS request_recorder ("
+      "ID INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+      "`timestamp` INT NOT NULL, "
+      "current_request_count BIGINT NOT NULL DEFAULT 0, "
+      "max_possible_count BIGINT NOT NULL DEFAULT 0, ";
+  for (const AddedColumn& column : kAddedColumns) {
+    create += std::string(column.name) + " " + column.mysql_type + ", ";
+  }
+  session << create + "UNIQUE KEY request_recorder_timestamp (`timestamp`))";
+  std::vector<std::string> changes;
 
   std::map<std::string, std::pair<std::string, bool>> columns;  // name -> (type, nullable)
   {
@@ -522,7 +528,7 @@ void SqlRunRepository::EnsureMySqlSchema(soci::session& session) {
     if (it == columns.end() || it->second.first == "bigint") continue;
     session << "ALTER TABLE request_recorder MODIFY COLUMN " + std::string(column) + " BIGINT " +
                    (it->second.second ? "NULL" : "NOT NULL") + " DEFAULT 0";
-    LogStateChange(std::string("mysql widened request_recorder.") + column + " to BIGINT");
+    changes.push_back(std::string("widened ") + column + " to BIGINT");
   }
 
   for (const AddedColumn& column : kAddedColumns) {
@@ -530,7 +536,7 @@ void SqlRunRepository::EnsureMySqlSchema(soci::session& session) {
     try {
       session << "ALTER TABLE request_recorder ADD COLUMN " + std::string(column.name) + " " +
                      column.mysql_type;
-      LogStateChange(std::string("mysql added column request_recorder.") + column.name);
+      changes.push_back(std::string("added ") + column.name);
     } catch (const std::exception& e) {
       if (!IsMySqlError(e, kErDupFieldName)) throw;  // else another process added it first
     }
@@ -546,27 +552,40 @@ void SqlRunRepository::EnsureMySqlSchema(soci::session& session) {
     try {
       session << "ALTER TABLE request_recorder "
                  "ADD UNIQUE KEY request_recorder_timestamp (`timestamp`)";
+      changes.push_back("made timestamp unique");
     } catch (const std::exception& e) {
       if (IsMySqlError(e, kErDupEntry)) {
         // Limitation: rows written by the original share a timestamp, so the key cannot be
         // added without deleting data; until they are merged by hand, two runs created in
         // the same second by different processes can share a timestamp.
-        LogStateChange("mysql request_recorder has duplicate timestamps; runs created in the "
-                       "same second may collide until they are merged");
+        LogStateChange(
+            "mysql request_recorder has duplicate timestamps; runs created in the "
+            "same second may collide until they are merged");
       } else if (!IsMySqlError(e, kErDupKeyName)) {
         throw;
       }
     }
   }
+
+  if (!changes.empty()) {
+    std::string line = "mysql migrated request_recorder (" + url_.Describe() + "):";
+    for (const std::string& change : changes) line += " " + change + ";";
+    LogStateChange(line);
+  }
 }
 
 void SqlRunRepository::EnsureSqliteSchema(soci::session& session) {
   // SQLite's INTEGER holds 64 bits, so counts cannot wrap here.
-  session << "CREATE TABLE IF NOT EXISTS request_recorder ("
-             "ID INTEGER PRIMARY KEY AUTOINCREMENT, "
-             "`timestamp` INTEGER NOT NULL, "
-             "current_request_count INTEGER NOT NULL DEFAULT 0, "
-             "max_possible_count INTEGER NOT NULL DEFAULT 0)";
+  std::string create =
+      "CREATE TABLE IF NOT EXISTS request_recorder ("
+      "ID INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "`timestamp` INTEGER NOT NULL, "
+      "current_request_count INTEGER NOT NULL DEFAULT 0, "
+      "max_possible_count INTEGER NOT NULL DEFAULT 0";
+  for (const AddedColumn& column : kAddedColumns) {
+    create += std::string(", ") + column.name + " " + column.sqlite_type;
+  }
+  session << create + ")";
   session << "CREATE UNIQUE INDEX IF NOT EXISTS request_recorder_timestamp "
              "ON request_recorder (`timestamp`)";
 
@@ -584,6 +603,8 @@ void SqlRunRepository::EnsureSqliteSchema(soci::session& session) {
     try {
       session << "ALTER TABLE request_recorder ADD COLUMN " + std::string(column.name) + " " +
                      column.sqlite_type;
+      LogStateChange("sqlite migrated request_recorder (" + url_.Describe() + "): added " +
+                     column.name);
     } catch (const std::exception& e) {
       std::string reason = e.what();
       if (reason.find("duplicate column name") == std::string::npos) throw;
@@ -724,8 +745,8 @@ bool SqlRunRepository::CountOptimistic(long long timestamp) {
       std::this_thread::yield();
     }
     throw BackendError(backend(), "optimistic count of run " + std::to_string(timestamp) +
-                                      " gave up after " +
-                                      std::to_string(kMaxOptimisticAttempts) + " conflicts");
+                                      " gave up after " + std::to_string(kMaxOptimisticAttempts) +
+                                      " conflicts");
   });
 }
 

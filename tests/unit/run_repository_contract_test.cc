@@ -2,6 +2,8 @@
 // opened through OpenRunRepository as the programs open them. Also SQLite-only behaviour: the
 // file is created with its directory, and a table of the original four-column shape is
 // migrated without losing its rows.
+#include "support/run_repository_contract.h"
+
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -11,7 +13,6 @@
 
 #include "pcfdemo/backend_error.h"
 #include "pcfdemo/sql_run_repository.h"
-#include "support/run_repository_contract.h"
 
 namespace pcfdemo::testing {
 namespace {

@@ -238,6 +238,10 @@ class MemcachedKeyValueStore : public KeyValueStore {
     behavior(MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1, "CAS");
     // libmemcached refuses its own key verification with the binary protocol; CheckKey does
     // the same checks before every command.
+    // Limitation: with several servers, keys are placed by libmemcached's ketama hashing,
+    // which other client libraries (such as the original demo's) may not share, so they
+    // would look for a key on another server. With one server, as the platforms' memcached
+    // services provide, every client agrees; a shared hashing scheme would lift this.
     behavior(MEMCACHED_BEHAVIOR_DISTRIBUTION, MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA,
              "consistent distribution");
     behavior(MEMCACHED_BEHAVIOR_NO_BLOCK, 1, "non-blocking I/O");

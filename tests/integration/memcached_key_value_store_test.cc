@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -163,6 +165,81 @@ TEST_F(MemcachedKeyValueStoreTest, RecoversWithinTwoSecondsAfterARestartMidStrea
   EXPECT_LE(recovery, std::chrono::milliseconds(2500));
   EXPECT_EQ(store_->Get("amountOfCalls"), "7");
   EXPECT_TRUE(store_->Add("workInProgress", "True"));
+}
+
+TEST_F(MemcachedKeyValueStoreTest, EveryThreadRecoversAfterARestartAndNoneReadsWrongValues) {
+  constexpr int kThreads = 4;
+  constexpr int kMaxIterations = 200000;
+  // Bumped before the server stops and before it starts: a thread whose Set and Get saw the
+  // same epoch talked to one server process, so its Get must return what its Set wrote.
+  std::atomic<int> epoch{0};
+  std::atomic<bool> restarted{false};
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong_answers{0};
+  std::atomic<int> backend_errors{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::atomic<int64_t>> recovered_after_ms(kThreads);
+  for (auto& ms : recovered_after_ms) ms.store(-1);
+  std::atomic<int64_t> restart_micros{0};
+  auto now_micros = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+        .count();
+  };
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string key = "stream-" + std::to_string(t);
+      for (int i = 0; i < kMaxIterations && !done.load(); ++i) {
+        int before = epoch.load();
+        try {
+          store_->Set(key, std::to_string(i));
+          std::optional<std::string> value = store_->Get(key);
+          if (epoch.load() == before && value != std::to_string(i)) wrong_answers.fetch_add(1);
+          if (restarted.load() && recovered_after_ms[t].load() < 0) {
+            recovered_after_ms[t].store((now_micros() - restart_micros.load()) / 1000);
+          }
+        } catch (const BackendError&) {
+          backend_errors.fetch_add(1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } catch (...) {
+          other_errors.fetch_add(1);
+        }
+      }
+    });
+  }
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  epoch.fetch_add(1);
+  server_->Stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // an outage, not a measurement
+  int errors_while_down = backend_errors.load();
+  epoch.fetch_add(1);
+  restart_micros.store(now_micros());
+  server_->Start();
+  restarted.store(true);
+
+  Clock::time_point wait_start = Clock::now();
+  auto all_recovered = [&] {
+    for (auto& ms : recovered_after_ms) {
+      if (ms.load() < 0) return false;
+    }
+    return true;
+  };
+  for (int i = 0;
+       i < 1000 && !all_recovered() && Clock::now() - wait_start < std::chrono::seconds(10); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  done.store(true);
+  for (std::thread& thread : threads) thread.join();
+
+  EXPECT_GT(errors_while_down, 0);
+  EXPECT_EQ(wrong_answers.load(), 0);
+  EXPECT_EQ(other_errors.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_GE(recovered_after_ms[t].load(), 0) << "thread " << t << " never recovered";
+    EXPECT_LE(recovered_after_ms[t].load(), 2500) << "thread " << t;
+  }
 }
 
 TEST_F(MemcachedKeyValueStoreTest, StoreCreatedBeforeTheServerStartsWorksOnceItIsUp) {

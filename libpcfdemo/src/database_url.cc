@@ -33,6 +33,26 @@ std::string::size_type UserInfoEnd(const std::string& url, std::string::size_typ
   return at;
 }
 
+// Reads the options after '?': `pool_size=N`; anything else is ignored.
+void ParseOptions(const std::string& query, DatabaseUrl& parsed) {
+  std::string::size_type begin = 0;
+  while (begin <= query.size()) {
+    std::string::size_type end = query.find('&', begin);
+    if (end == std::string::npos) end = query.size();
+    std::string option = query.substr(begin, end - begin);
+    if (option.rfind("pool_size=", 0) == 0) {
+      std::string value = option.substr(sizeof("pool_size=") - 1);
+      if (value.empty() || value.size() > 3 ||
+          value.find_first_not_of("0123456789") != value.npos || std::stoi(value) < 1 ||
+          std::stoi(value) > 256) {
+        throw std::invalid_argument("pool_size must be 1 to 256");
+      }
+      parsed.pool_size = std::stoi(value);
+    }
+    begin = end + 1;
+  }
+}
+
 DatabaseUrl ParseMySql(const std::string& url) {
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kMySql;
@@ -76,7 +96,11 @@ DatabaseUrl ParseMySql(const std::string& url) {
 
   if (slash == std::string::npos) throw std::invalid_argument("missing database name");
   std::string database = url.substr(slash + 1);
-  database = database.substr(0, database.find('?'));
+  std::string::size_type question = database.find('?');
+  if (question != std::string::npos) {
+    ParseOptions(database.substr(question + 1), parsed);
+    database.resize(question);
+  }
   parsed.database = PercentDecode(database);
   if (parsed.database.empty()) throw std::invalid_argument("missing database name");
   return parsed;
@@ -85,7 +109,13 @@ DatabaseUrl ParseMySql(const std::string& url) {
 DatabaseUrl ParseSqlite(const std::string& url) {
   DatabaseUrl parsed;
   parsed.kind = DatabaseUrl::Kind::kSqlite;
-  parsed.path = PercentDecode(url.substr(sizeof(kSqliteScheme) - 1));
+  std::string path = url.substr(sizeof(kSqliteScheme) - 1);
+  std::string::size_type question = path.find('?');
+  if (question != std::string::npos) {
+    ParseOptions(path.substr(question + 1), parsed);
+    path.resize(question);
+  }
+  parsed.path = PercentDecode(path);
   if (parsed.path.empty()) throw std::invalid_argument("missing file path");
   return parsed;
 }

@@ -236,6 +236,7 @@ class SqlRunRepository : public RunRepository {
 
   // Per-connection bookkeeping, touched only by the thread that leases the connection.
   struct Slot {
+    bool opened = false;       // connections open on first use
     bool broken = false;       // the connection was lost; reconnect before use
     uint64_t losses_seen = 0;  // connection_losses_ when this slot last checked
     std::chrono::steady_clock::time_point last_used;
@@ -243,7 +244,8 @@ class SqlRunRepository : public RunRepository {
 
   const char* backend() const { return dialect_ == Dialect::kMySql ? "mysql" : "sqlite"; }
   std::string ConnectString() const;
-  void OpenConnections();
+  void PrepareBackend();
+  void OpenConnection(std::size_t position);
   std::string Scrub(std::string message) const;
   [[noreturn]] void Fail(const std::string& operation, const std::exception& e) const;
   void NoteConnectionLost(const std::exception& e);
@@ -305,8 +307,18 @@ class SqlRunRepository::Lease {
   // when another connection saw a loss since this one was last checked, or when it has been
   // idle long enough for the server to have closed it.
   void Revive() {
-    if (repository_.dialect_ != Dialect::kMySql) return;
     Slot& slot = repository_.slots_[position_];
+    if (!slot.opened) {
+      try {
+        repository_.OpenConnection(position_);
+      } catch (const std::exception& e) {
+        repository_.Fail("opening a connection", e);
+      }
+      slot.opened = true;
+      slot.losses_seen = repository_.connection_losses_.load();
+      return;
+    }
+    if (repository_.dialect_ != Dialect::kMySql) return;
     uint64_t losses = repository_.connection_losses_.load();
     bool idle = std::chrono::steady_clock::now() - slot.last_used > kIdleBeforePing;
     if (!slot.broken && (slot.losses_seen != losses || idle)) {
@@ -333,10 +345,21 @@ SqlRunRepository::SqlRunRepository(DatabaseUrl url, CountInterleaving interleavi
     : url_(std::move(url)),
       dialect_(url_.kind == DatabaseUrl::Kind::kMySql ? Dialect::kMySql : Dialect::kSqlite),
       interleaving_(std::move(interleaving)),
-      pool_size_(dialect_ == Dialect::kMySql ? kMySqlPoolSize : kSqlitePoolSize),
+      pool_size_(url_.pool_size > 0            ? static_cast<std::size_t>(url_.pool_size)
+                 : dialect_ == Dialect::kMySql ? kMySqlPoolSize
+                                               : kSqlitePoolSize),
       pool_(pool_size_),
       slots_(pool_size_) {
-  OpenConnections();
+  PrepareBackend();
+  // Opening one connection now reports bad credentials or an unreachable server at once;
+  // the others open when first needed, so a server with a small connection limit (as on
+  // ClearDB's smaller plans) only sees the connections the load needs.
+  try {
+    OpenConnection(0);
+  } catch (const std::exception& e) {
+    Fail("opening " + url_.Describe(), e);
+  }
+  slots_[0].opened = true;
 }
 
 SqlRunRepository::~SqlRunRepository() = default;
@@ -357,46 +380,47 @@ std::string SqlRunRepository::ConnectString() const {
   return connect;
 }
 
-void SqlRunRepository::OpenConnections() {
+void SqlRunRepository::PrepareBackend() {
   if (dialect_ == Dialect::kMySql) {
     // The client library's global initialisation is not thread-safe; do it once, before
     // any thread opens a connection.
     static std::once_flag mysql_library_initialised;
-    std::call_once(mysql_library_initialised, [] { mysql_library_init(0, nullptr, nullptr); });
-  } else {
-    if (url_.path.find('"') != std::string::npos) {
-      // Limitation: SOCI's SQLite connection string has no escape for a double quote.
-      throw BackendError(backend(), "a SQLite path cannot contain a double quote");
+    static int mysql_library_result = 0;
+    std::call_once(mysql_library_initialised,
+                   [] { mysql_library_result = mysql_library_init(0, nullptr, nullptr); });
+    if (mysql_library_result != 0) {
+      throw BackendError(backend(), "the MySQL client library failed to initialise");
     }
-    std::filesystem::path parent = std::filesystem::path(url_.path).parent_path();
-    std::error_code error;
-    if (!parent.empty()) std::filesystem::create_directories(parent, error);
-    if (error) {
-      throw BackendError(backend(),
-                         "cannot create directory " + parent.string() + ": " + error.message());
-    }
+    return;
   }
 
-  const std::string connect = ConnectString();
-  for (std::size_t i = 0; i < pool_size_; ++i) {
-    try {
-      soci::session& session = pool_.at(i);
-      if (dialect_ == Dialect::kMySql) {
-        session.open(soci::mysql, connect);
-      } else {
-        session.open(soci::sqlite3, connect);
-        if (i == 0) {
-          // WAL lets readers proceed while one connection writes; the mode is stored in
-          // the file, so setting it once per open is enough.
-          std::string mode;
-          session << "PRAGMA journal_mode=WAL", soci::into(mode);
-        }
-        session << "PRAGMA synchronous=NORMAL";
-      }
-    } catch (const std::exception& e) {
-      Fail("opening " + url_.Describe(), e);
-    }
+  if (url_.path.find('"') != std::string::npos) {
+    // Limitation: SOCI's SQLite connection string has no escape for a double quote.
+    throw BackendError(backend(), "a SQLite path cannot contain a double quote");
   }
+  std::filesystem::path parent = std::filesystem::path(url_.path).parent_path();
+  std::error_code error;
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  if (error) {
+    throw BackendError(backend(),
+                       "cannot create directory " + parent.string() + ": " + error.message());
+  }
+}
+
+void SqlRunRepository::OpenConnection(std::size_t position) {
+  soci::session& session = pool_.at(position);
+  if (dialect_ == Dialect::kMySql) {
+    session.open(soci::mysql, ConnectString());
+    return;
+  }
+  session.open(soci::sqlite3, ConnectString());
+  if (position == 0) {
+    // WAL lets readers proceed while one connection writes. The mode is stored in the
+    // file, so setting it on the first connection is enough.
+    std::string mode;
+    session << "PRAGMA journal_mode=WAL", soci::into(mode);
+  }
+  session << "PRAGMA synchronous=NORMAL";
 }
 
 std::string SqlRunRepository::Scrub(std::string message) const {
@@ -703,6 +727,9 @@ bool SqlRunRepository::CountAtomic(long long timestamp) {
   });
 }
 
+// Limitation: interleaving_.before_lock_wait is not called here: SQL gives no portable way to
+// learn that a locking read is about to wait (MariaDB's NOWAIT would, MySQL 5.7 lacks it).
+// Tests that need the hook use the in-memory repository.
 bool SqlRunRepository::CountWithRowLock(long long timestamp) {
   return Execute("counting a call", [&](soci::session& session, Attempt& attempt) {
     WriteTransaction transaction(session, dialect_);

@@ -44,14 +44,16 @@ class MariaDbStorage : public RunRepositoryStorage {
   std::string database_;
 };
 
-std::unique_ptr<RunRepositoryStorage> MakeMariaDbStorage() {
-  if (!MariaDbServer::Unavailable().empty()) return nullptr;
-  return std::make_unique<MariaDbStorage>();
+RunRepositoryTarget MariaDbTarget() {
+  RunRepositoryTarget target;
+  target.name = "MariaDb";
+  target.make = [] { return std::make_unique<MariaDbStorage>(); };
+  target.durable = true;
+  target.unavailable = [] { return MariaDbServer::Unavailable(); };
+  return target;
 }
 
-INSTANTIATE_TEST_SUITE_P(MySql, RunRepositoryContract,
-                         ::testing::Values(RunRepositoryTarget{"MariaDb", MakeMariaDbStorage,
-                                                               true}),
+INSTANTIATE_TEST_SUITE_P(MySql, RunRepositoryContract, ::testing::Values(MariaDbTarget()),
                          RunRepositoryTargetName);
 
 class MySqlRunRepositoryTest : public ::testing::Test {

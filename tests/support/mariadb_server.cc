@@ -137,13 +137,21 @@ bool RunningAsRoot() {
 }  // namespace
 
 std::string MariaDbServer::Unavailable() {
-  for (const char* binary : {"mariadbd", "mariadb-install-db", "mariadb", "mariadb-admin"}) {
-    if (FindBinary(binary).empty()) {
-      return std::string(binary) + " not found (install the mariadb-server package)";
-    }
-  }
+  if (FindBinary("mariadbd").empty()) return "mariadbd not found (package mariadb-server)";
   return "";
 }
+
+namespace {
+
+// The path of a tool the fixture needs besides mariadbd; throws if it is missing, since
+// a machine with the server but without its tools is broken rather than unequipped.
+std::string RequireBinary(const std::string& name) {
+  std::string path = FindBinary(name);
+  if (path.empty()) throw std::runtime_error(name + " not found beside mariadbd");
+  return path;
+}
+
+}  // namespace
 
 MariaDbServer& MariaDbServer::Shared() {
   static std::unique_ptr<MariaDbServer> server;
@@ -167,7 +175,7 @@ MariaDbServer::MariaDbServer() {
   work_dir_ = pattern;
   port_ = FreeLoopbackPort();
 
-  std::vector<std::string> install = {FindBinary("mariadb-install-db"),
+  std::vector<std::string> install = {RequireBinary("mariadb-install-db"),
                                       "--no-defaults",
                                       "--datadir=" + work_dir_ + "/data",
                                       "--auth-root-authentication-method=normal",
@@ -234,7 +242,7 @@ void MariaDbServer::Launch() {
 
 void MariaDbServer::WaitUntilReady() {
   auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  std::vector<std::string> ping = {FindBinary("mariadb-admin"),
+  std::vector<std::string> ping = {RequireBinary("mariadb-admin"),
                                    "--no-defaults",
                                    "--protocol=socket",
                                    "--socket=" + work_dir_ + "/mysqld.sock",
@@ -288,10 +296,14 @@ std::string MariaDbServer::CreateDatabase() {
 }
 
 std::string MariaDbServer::Execute(const std::string& sql, const std::string& database) const {
-  std::vector<std::string> args = {FindBinary("mariadb"), "--no-defaults",
-                                   "--protocol=socket",   "--socket=" + work_dir_ + "/mysqld.sock",
-                                   "--user=root",         "--batch",
-                                   "--skip-column-names", "--connect-timeout=5"};
+  std::vector<std::string> args = {RequireBinary("mariadb"),
+                                   "--no-defaults",
+                                   "--protocol=socket",
+                                   "--socket=" + work_dir_ + "/mysqld.sock",
+                                   "--user=root",
+                                   "--batch",
+                                   "--skip-column-names",
+                                   "--connect-timeout=5"};
   if (!database.empty()) args.push_back("--database=" + database);
   args.push_back("--execute=" + sql);
   std::string output;

@@ -24,8 +24,9 @@ class MariaDbServer {
   static constexpr char kUser[] = "pcfdemo";
   static constexpr char kPassword[] = "s3cr3t p@ss:w/rd'%";
 
-  // Empty if mariadbd, mariadb-install-db and the mariadb client are all found; otherwise
-  // why not (the tests skip with this reason).
+  // Empty if the mariadbd binary is found; otherwise why not (the tests skip with this
+  // reason). mariadb-install-db, mariadb and mariadb-admin ship with it; if one of them is
+  // missing the constructor throws, so a broken installation fails instead of skipping.
   static std::string Unavailable();
 
   // The server shared by this test binary, started on first use and killed at exit.

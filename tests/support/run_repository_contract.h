@@ -42,6 +42,8 @@ struct RunRepositoryTarget {
   std::function<std::unique_ptr<RunRepositoryStorage>()> make;
   // True if a second Open() sees what the first wrote.
   bool durable = false;
+  // Why this target cannot run here, or empty; consulted before make().
+  std::function<std::string()> unavailable;
 };
 
 inline std::string RunRepositoryTargetName(
@@ -54,6 +56,10 @@ class RunRepositoryContract : public ::testing::TestWithParam<RunRepositoryTarge
   static constexpr int64_t kStart = 1700000000;
 
   void SetUp() override {
+    if (GetParam().unavailable) {
+      std::string reason = GetParam().unavailable();
+      if (!reason.empty()) GTEST_SKIP() << reason;
+    }
     storage_ = GetParam().make();
     if (storage_ == nullptr) GTEST_SKIP() << GetParam().name << " is not available here";
     repository_ = storage_->Open({});

@@ -29,6 +29,18 @@ TEST(DatabaseUrlTest, MySqlPortDefaultsTo3306AndOptionsAreIgnored) {
   EXPECT_EQ(url.password, "p2");
 }
 
+TEST(DatabaseUrlTest, PoolSizeOptionIsReadAndChecked) {
+  EXPECT_EQ(ParseDatabaseUrl("mysql://u:p@h/db").pool_size, 0);
+  EXPECT_EQ(ParseDatabaseUrl("mysql://u:p@h/db?reconnect=true&pool_size=3").pool_size, 3);
+  DatabaseUrl sqlite = ParseDatabaseUrl("sqlite:///tmp/runs.db?pool_size=2");
+  EXPECT_EQ(sqlite.pool_size, 2);
+  EXPECT_EQ(sqlite.path, "/tmp/runs.db");
+  for (const char* bad : {"mysql://u:p@h/db?pool_size=0", "mysql://u:p@h/db?pool_size=257",
+                          "mysql://u:p@h/db?pool_size=", "mysql://u:p@h/db?pool_size=x"}) {
+    EXPECT_THROW(ParseDatabaseUrl(bad), std::invalid_argument) << bad;
+  }
+}
+
 TEST(DatabaseUrlTest, PercentEscapesAreDecoded) {
   DatabaseUrl url = ParseDatabaseUrl("mysql://us%40er:p%40ss%3Aw%2Frd%20x%27@127.0.0.1/d%2Db");
   EXPECT_EQ(url.user, "us@er");

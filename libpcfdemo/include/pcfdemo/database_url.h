@@ -3,8 +3,10 @@
 //   sqlite:///absolute/path/to/file.db
 //   memory:
 // User, password, database and path are percent-decoded, so a password may contain any byte
-// when it is written %XX. Query options after `?` (for example Cloud Foundry's
-// `?reconnect=true`) are accepted and ignored: the MySQL repository always reconnects.
+// when it is written %XX. One query option is understood: `pool_size=N` (1 to 256), the most
+// connections the repository opens (default 8 for MySQL, 4 for SQLite). Others (for example
+// Cloud Foundry's `?reconnect=true`) are accepted and ignored: the MySQL repository always
+// reconnects.
 //
 // Plain values, no shared state: safe to use from any thread.
 #pragma once
@@ -24,6 +26,7 @@ struct DatabaseUrl {
   int port = 3306;       // mysql only
   std::string database;  // mysql only
   std::string path;      // sqlite only
+  int pool_size = 0;     // from `?pool_size=N`; 0 means the repository's default
 
   // "mysql host:port/database", "sqlite /path" or "memory": no credentials.
   std::string Describe() const;

@@ -38,7 +38,7 @@ void CheckTarget(int target_percent) {
 void SpinBriefly() {
   static thread_local volatile uint64_t sink = 0;
   uint64_t x = sink + 0x9e3779b97f4a7c15ULL;
-  for (int i = 0; i < 512; ++i) {
+  for (int i = 0; i < 4096; ++i) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;

@@ -274,7 +274,7 @@ const std::vector<Setting>& Settings() {
       {"data-dir",
        {"PCFDEMO_DATA_DIR"},
        "DIR",
-       "directory of the standalone SQLite file (default pcfdemo-data)",
+       "where the standalone SQLite file lives (default pcfdemo-data)",
        [](Layer& l, const std::string& name, const std::string& v) {
          if (v.empty()) throw ConfigError(name + ": expected a directory, got nothing");
          l.data_dir = v;
@@ -282,7 +282,7 @@ const std::vector<Setting>& Settings() {
       {"memcached",
        {"PCFDEMO_MEMCACHED"},
        "HOST:PORT,...",
-       "memcached servers; none: in-memory store (standalone)",
+       "memcached servers (default none: in-memory store)",
        [](Layer& l, const std::string& name, const std::string& v) {
          l.memcached_servers = ParseServerList(name, v);
        }},
@@ -306,8 +306,8 @@ const std::vector<Setting>& Settings() {
       {"database",
        {"PCFDEMO_DATABASE_URL"},
        "URL",
-       "mysql://user:password@host:port/db, sqlite:///path or memory: "
-       "(default sqlite:///<data-dir>/runs.db)",
+       "mysql://USER:PASS@HOST:PORT/DB, sqlite:///PATH or memory:\n"
+       "                                    (default sqlite:///<data-dir>/runs.db)",
        [](Layer& l, const std::string& name, const std::string& v) {
          std::string t = Trim(v);
          CheckDatabaseUrl(name, t);
@@ -351,7 +351,7 @@ const std::vector<Setting>& Settings() {
       {"poll-interval-ms",
        {"PCFDEMO_POLL_INTERVAL_MS"},
        "MS",
-       "how often workers look at the trigger store (default 1000)",
+       "how often workers poll the trigger store (default 1000)",
        [](Layer& l, const std::string& name, const std::string& v) {
          l.poll_interval_ms = ParseIntInRange(name, v, 10, 3600000);
        }},
@@ -388,8 +388,7 @@ const std::vector<Setting>& Settings() {
       {"no-workers",
        {},
        nullptr,
-       "run no workers in this process (use pcfdemo-worker processes); "
-       "env PCFDEMO_WORKERS=off",
+       "no workers in this process; same as --workers=off",
        [](Layer& l, const std::string&, const std::string&) { l.run_workers_in_process = false; }},
       {"workers",
        {"PCFDEMO_WORKERS"},
@@ -811,13 +810,12 @@ std::string ConfigUsage() {
     } else {
       out << "\n" << std::string(36, ' ');
     }
-    out << s.help;
+    out << s.help << "\n";
     if (!s.env.empty()) {
-      out << " [env";
-      for (size_t i = 0; i < s.env.size(); ++i) out << (i == 0 ? " " : ", then ") << s.env[i];
-      out << "]";
+      out << std::string(36, ' ') << "env ";
+      for (size_t i = 0; i < s.env.size(); ++i) out << (i == 0 ? "" : ", then ") << s.env[i];
+      out << "\n";
     }
-    out << "\n";
   }
   out << "\nAlso read, weaker than flags and the variables above:\n"
          "  SERVICE_BINDING_ROOT   Kubernetes service bindings (type memcached or mysql)\n"

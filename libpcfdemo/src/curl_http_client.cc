@@ -65,13 +65,21 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* state_ptr) {
 
 // One easy handle per thread, created on the thread's first call and kept, with its
 // connection cache, until the thread ends.
+// Limitation: RequestFanout starts new caller threads for every run, so kept-alive
+// connections are reused within a run but not from one run to the next; a pool of handles
+// owned by the client and lent to threads would carry them over.
 class ThreadHandle {
  public:
   ThreadHandle() : handle_(curl_easy_init()) {
     if (handle_ == nullptr) return;
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0 named the protocols and retired the bitmask
     curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
+    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
+#endif
     curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);

@@ -16,6 +16,8 @@
 #include <random>
 #include <sstream>
 
+#include "pcfdemo/database_url.h"
+
 extern char** environ;
 
 namespace pcfdemo {
@@ -153,19 +155,16 @@ std::vector<std::string> ParseServerList(const std::string& setting, const std::
 }
 
 void CheckDatabaseUrl(const std::string& setting, const std::string& url) {
-  // The URL may carry a password: the message names the forms, never the value.
-  if (url == "memory:") return;
-  if (url.rfind("sqlite://", 0) == 0 && url.size() > 9) return;
-  if (url.rfind("mysql://", 0) == 0) {
-    std::string rest = url.substr(8);
-    size_t at = rest.rfind('@');
-    std::string host_part = (at == std::string::npos) ? rest : rest.substr(at + 1);
-    size_t slash = host_part.find('/');
-    if (slash != std::string::npos && slash > 0 && slash + 1 < host_part.size()) return;
+  try {
+    ParseDatabaseUrl(url);
+  } catch (const std::invalid_argument& e) {
+    // The parser's reason never holds the password; the URL itself is not repeated.
+    std::string reason = e.what();
+    if (reason.find("expected") == std::string::npos) {
+      reason += " (expected mysql://user:password@host:port/database, sqlite:///path or memory:)";
+    }
+    throw ConfigError(setting + ": " + reason);
   }
-  throw ConfigError(setting +
-                    ": expected mysql://user:password@host:port/database, sqlite:///path or "
-                    "memory: (value not shown: it may contain a password)");
 }
 
 std::string CheckDestination(const std::string& setting, const std::string& url) {
@@ -505,14 +504,10 @@ std::string MysqlUrl(const std::string& where, const std::string& host, const st
   return url + host + ":" + std::to_string(port_number) + "/" + database;
 }
 
-// A mysql URI as brokers hand it out ("mysql://u:p@h:3306/db?reconnect=true"), without the
-// query: the repository takes connection options of its own.
-// Limitation: query options such as TLS settings are dropped; passing them through would need
-// the repository to accept them.
+// A mysql URI as brokers hand it out ("mysql://u:p@h:3306/db?reconnect=true"); the repository
+// ignores query options it does not know. Some brokers write the scheme as mysql2://.
 std::string MysqlUrlFromUri(const std::string& where, const std::string& uri) {
   std::string url = Trim(uri);
-  size_t query = url.find('?');
-  if (query != std::string::npos) url = url.substr(0, query);
   if (url.rfind("mysql2://", 0) == 0) url = "mysql://" + url.substr(9);
   CheckDatabaseUrl(where, url);
   return url;

@@ -265,7 +265,8 @@ TEST(ConfigVcapTest, MemcachedCloudAndClearDbFromVcapServices) {
               ElementsAre("mc1.example.com:11211", "mc2.example.com:11212"));
   EXPECT_EQ(config.memcached.username, "mcuser");
   EXPECT_EQ(config.memcached.password, kPassword);
-  EXPECT_EQ(config.database_url, "mysql://dbuser:dbpass@us-cdbr.example.net:3306/ad_db");
+  EXPECT_EQ(config.database_url,
+            "mysql://dbuser:dbpass@us-cdbr.example.net:3306/ad_db?reconnect=true");
 }
 
 TEST(ConfigVcapTest, PMysqlFromSeparateFieldsWithNumericPortAndEncodedPassword) {
@@ -414,7 +415,7 @@ TEST_F(ServiceBindingTest, UriAndServersFilesAndPrecedenceOverVcap) {
   Config config =
       LoadConfig({}, {{"SERVICE_BINDING_ROOT", root_.string()}, {"VCAP_SERVICES", vcap}});
   EXPECT_THAT(config.memcached.servers, ElementsAre("m1:1", "m2:2"));
-  EXPECT_EQ(config.database_url, "mysql://x:y@dbhost:3306/d");
+  EXPECT_EQ(config.database_url, "mysql://x:y@dbhost:3306/d?tls=true");
 
   Config flagged = LoadConfig({"--database=memory:"}, {{"SERVICE_BINDING_ROOT", root_.string()}});
   EXPECT_EQ(flagged.database_url, "memory:");

@@ -63,6 +63,17 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* state_ptr) {
   return size * count;
 }
 
+// Restricts `handle` to http and https, for calls and for any redirect.
+void AllowOnlyHttp(CURL* handle) {
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0 named the protocols and retired the bitmask
+  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(handle, CURLOPT_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
+  curl_easy_setopt(handle, CURLOPT_REDIR_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
+#endif
+}
+
 // One easy handle per thread, created on the thread's first call and kept, with its
 // connection cache, until the thread ends.
 // Limitation: RequestFanout starts new caller threads for every run, so kept-alive
@@ -73,13 +84,7 @@ class ThreadHandle {
   ThreadHandle() : handle_(curl_easy_init()) {
     if (handle_ == nullptr) return;
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0 named the protocols and retired the bitmask
-    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
-    curl_easy_setopt(handle_, CURLOPT_REDIR_PROTOCOLS, long{CURLPROTO_HTTP | CURLPROTO_HTTPS});
-#endif
+    AllowOnlyHttp(handle_);
     curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);

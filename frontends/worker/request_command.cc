@@ -78,7 +78,13 @@ int RunRequestCommand(const std::vector<std::string>& args) {
   const std::string worker_id = pcfdemo::worker::NewWorkerId();
   const std::string format = config.log_format;
   auto log = [&format](const std::string& message) {
-    pcfdemo::worker::LogLine(format, "info", kComponent, message);
+    // The worker's lines name no level; a backend that stops answering is worth a warning.
+    std::string text = message;
+    const std::string kPrefix = "request worker: ";
+    if (text.rfind(kPrefix, 0) == 0) text.erase(0, kPrefix.size());
+    bool trouble =
+        text.find("unavailable") != std::string::npos || text.find("failed:") != std::string::npos;
+    pcfdemo::worker::LogLine(format, trouble ? "warn" : "info", kComponent, text);
   };
 
   // Signals first, before any thread exists, so that every thread leaves them to the waiter.

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pcfdemo/clock.h"
+#include "pcfdemo/redaction.h"
 #include "pcfdemo/run_json.h"
 
 namespace pcfdemo::web {
@@ -44,7 +45,7 @@ std::string Logger::Scrub(std::string text) const {
       at += 3;
     }
   }
-  return text;
+  return RedactText(text);
 }
 
 void Logger::Write(Level level, const std::string& message) {

@@ -24,7 +24,7 @@ class Logger {
   void Warn(const std::string& message) { Write(Level::kWarn, message); }
   void Error(const std::string& message) { Write(Level::kError, message); }
 
-  // `text` with every secret replaced by "***".
+  // `text` with every known secret and every URL password (RedactText) replaced by "***".
   std::string Scrub(std::string text) const;
 
  private:

@@ -58,7 +58,7 @@ void RegisterRootPage(Pistache::Rest::Router& router, App& app) {
   AddRoute(router, app, Pistache::Http::Method::Get, "/", [&app](const Pistache::Rest::Request&) {
     std::string body = "<h2>This instance</h2>\n" + InstanceTable(app) +
                        "<h2>Latest runs</h2>\n" + RunsTable(app);
-    return PageReply(app, "pcfdemo", body);
+    return PageReply(app, "Instance " + app.instance, body);
   });
 }
 

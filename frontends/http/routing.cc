@@ -28,8 +28,22 @@ class InstanceHeader : public Pistache::Http::Header::Header {
 
 static_assert(std::string_view(InstanceHeader::Name) == kInstanceHeader);
 
-void Send(App& app, RouteCounters* counters, Reply reply,
-          Pistache::Http::ResponseWriter& response) {
+// HTTP/1.1 keeps connections open unless the client asks to close. Pistache 0.0.5 closes
+// them when the request has no Connection header (libcurl sends none), which would cost
+// every call of a run a new TCP connection; this restores the HTTP/1.1 default.
+void KeepAliveByDefault(const Pistache::Http::Request& request,
+                        Pistache::Http::ResponseWriter& response) {
+  if (request.version() != Pistache::Http::Version::Http11) return;
+  auto connection = request.headers().tryGet<Pistache::Http::Header::Connection>();
+  if (connection && connection->control() == Pistache::Http::ConnectionControl::Close) return;
+  response.headers().remove<Pistache::Http::Header::Connection>();
+  response.headers().add<Pistache::Http::Header::Connection>(
+      Pistache::Http::ConnectionControl::KeepAlive);
+}
+
+void Send(App& app, RouteCounters* counters, const Pistache::Http::Request& request,
+          Reply reply, Pistache::Http::ResponseWriter& response) {
+  KeepAliveByDefault(request, response);
   response.headers().add<InstanceHeader>(app.instance);
   response.headers().add<Pistache::Http::Header::ContentType>(
       Pistache::Http::Mime::MediaType::fromString(reply.content_type));
@@ -71,7 +85,7 @@ void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method m
                   [&app, counters, handler = std::move(handler)](
                       const Pistache::Rest::Request& request,
                       Pistache::Http::ResponseWriter response) {
-                    Send(app, counters, Run(app, handler, request), response);
+                    Send(app, counters, request, Run(app, handler, request), response);
                     return Pistache::Rest::Route::Result::Ok;
                   });
 }
@@ -79,8 +93,9 @@ void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method m
 void SetNotFoundRoute(Pistache::Rest::Router& router, App& app) {
   RouteCounters* counters = app.metrics.ForRoute("unmatched");
   router.addNotFoundHandler(
-      [&app, counters](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter response) {
-        Send(app, counters, ErrorReply(Code::Not_Found, "there is no such route"), response);
+      [&app, counters](const Pistache::Rest::Request& request,
+                       Pistache::Http::ResponseWriter response) {
+        Send(app, counters, request, ErrorReply(Code::Not_Found, "there is no such route"), response);
         return Pistache::Rest::Route::Result::Ok;
       });
 }

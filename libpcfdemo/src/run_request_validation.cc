@@ -85,7 +85,7 @@ bool SplitAuthority(std::string_view authority, std::string* host, int* port,
       has_port = true;
       port_text = authority.substr(colon + 1);
     }
-    if (name.empty()) return Fail(reason, "the URL has no host");
+    if (name.empty()) return Fail(reason, "the destination has no host");
     if (!std::all_of(name.begin(), name.end(), IsHostChar)) {
       return Fail(reason, "the host \"" + Excerpt(name) + "\" contains characters a host "
                           "name cannot have");

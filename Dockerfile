@@ -36,7 +36,7 @@ LABEL org.opencontainers.image.title="pcfdemo" \
 # libcurl, and CA certificates for https destinations.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libstdc++6 libpistache0 libmemcached11 libmemcachedutil2 libsasl2-modules \
+      libstdc++6 libpistache0 libmemcached11 libmemcachedutil2 libsasl2-2 libsasl2-modules \
       libsoci-core4.0 libsoci-mysql4.0 libsoci-sqlite3-4.0 libmariadb3 libsqlite3-0 \
       libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \

@@ -114,7 +114,9 @@ CpuBurner::CpuBurner(Clock* clock, CpuTimeSource* cpu_time, CpuBurnerOptions opt
   }
 }
 
-CpuBurner::~CpuBurner() { Stop(); }
+CpuBurner::~CpuBurner() {
+  Stop();
+}
 
 void CpuBurner::Start(int threads, int target_percent) {
   CheckTarget(target_percent);
@@ -209,8 +211,8 @@ void CpuBurner::Burn(ThreadState* state) {
     // Smooth the utilisation of the slice that just ended into the published figure.
     const int64_t wall = duty.observed_wall_micros() - wall_before;
     if (wall > 0) {
-      const double ratio = static_cast<double>(duty.observed_cpu_micros() - cpu_before) /
-                           static_cast<double>(wall);
+      const double ratio =
+          static_cast<double>(duty.observed_cpu_micros() - cpu_before) / static_cast<double>(wall);
       const double alpha = have_achieved ? static_cast<double>(wall) / (wall + window) : 1.0;
       achieved += alpha * (std::min(ratio, 1.0) * 100.0 - achieved);
       have_achieved = true;

@@ -83,7 +83,8 @@ CpuLoadRequest ValidateCpuLoadRequest(double target_percent, double duration_s) 
 
 int ParseCpuTargetPercent(const std::string& text) {
   int64_t value = 0;
-  if (!ParseDecimal(text, &value)) throw InvalidCpuLoadRequest(TargetRule() + "; got " + Quote(text));
+  if (!ParseDecimal(text, &value))
+    throw InvalidCpuLoadRequest(TargetRule() + "; got " + Quote(text));
   return CheckTarget(static_cast<double>(value));
 }
 
@@ -96,8 +97,8 @@ std::chrono::seconds ParseCpuLoadDuration(const std::string& text) {
 }
 
 void SwitchCpuLoadOn(TriggerStore* triggers, const CpuLoadRequest& request) {
-  const CpuLoadRequest checked = ValidateCpuLoadRequest(
-      request.target_percent, static_cast<double>(request.duration.count()));
+  const CpuLoadRequest checked =
+      ValidateCpuLoadRequest(request.target_percent, static_cast<double>(request.duration.count()));
   triggers->SetCpuLoad(true, checked.target_percent, checked.duration);
 }
 

@@ -45,7 +45,9 @@ CpuLoadWorker::CpuLoadWorker(TriggerStore* triggers, Clock* clock, CpuLoadWorker
       log_(std::move(log)),
       burner_(std::move(burner)) {}
 
-CpuLoadWorker::~CpuLoadWorker() { burner_->Stop(); }
+CpuLoadWorker::~CpuLoadWorker() {
+  burner_->Stop();
+}
 
 KeyValueStore::Ttl CpuLoadWorker::heartbeat_ttl() const {
   const auto three_polls = std::chrono::ceil<std::chrono::seconds>(3 * options_.poll_interval);
@@ -61,8 +63,8 @@ void CpuLoadWorker::Step() {
     // guess. The loop starts again once the store answers.
     if (burner_->burning()) {
       burner_->Stop();
-      if (log_) log_("CPU load burner stopped: cannot read the switch (" + std::string(e.what()) +
-                     ")");
+      if (log_)
+        log_("CPU load burner stopped: cannot read the switch (" + std::string(e.what()) + ")");
     }
     throw;
   }
@@ -102,8 +104,8 @@ void CpuLoadWorker::Step() {
       triggers_->ReportBurner(report, heartbeat_ttl());
     } catch (const std::exception& e) {
       burner_->Stop();
-      if (log_) log_("CPU load burner stopped: cannot write its heartbeat (" +
-                     std::string(e.what()) + ")");
+      if (log_)
+        log_("CPU load burner stopped: cannot write its heartbeat (" + std::string(e.what()) + ")");
       throw;
     }
     return;
@@ -113,9 +115,9 @@ void CpuLoadWorker::Step() {
     const double achieved = burner_->achieved_percent();
     burner_->Stop();
     if (log_) {
-      log_(std::string(expired ? "CPU load ON expired" : "CPU load OFF") + ": burner stopped after " +
-           std::to_string(now - burning_since_s_) + " s, last achieved " + Percent(achieved) +
-           " per thread");
+      log_(std::string(expired ? "CPU load ON expired" : "CPU load OFF") +
+           ": burner stopped after " + std::to_string(now - burning_since_s_) +
+           " s, last achieved " + Percent(achieved) + " per thread");
     }
     burning_until_s_ = 0;
     triggers_->RemoveBurner(options_.worker_id);
@@ -165,13 +167,21 @@ void CpuLoadWorker::Loop() {
   }
 }
 
-void CpuLoadWorker::Stop() { stop_.store(true); }
+void CpuLoadWorker::Stop() {
+  stop_.store(true);
+}
 
-double CpuLoadWorker::achieved_percent() const { return burner_->achieved_percent(); }
+double CpuLoadWorker::achieved_percent() const {
+  return burner_->achieved_percent();
+}
 
-bool CpuLoadWorker::burning() const { return burner_->burning(); }
+bool CpuLoadWorker::burning() const {
+  return burner_->burning();
+}
 
-int CpuLoadWorker::threads() const { return burner_->threads(); }
+int CpuLoadWorker::threads() const {
+  return burner_->threads();
+}
 
 int CpuLoadWorker::target_percent() const {
   return burner_->burning() ? burner_->target_percent() : 0;

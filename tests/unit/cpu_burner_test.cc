@@ -338,8 +338,8 @@ TEST(CpuLoadRequestTest, AcceptsWholeTargetsAndDurationsInRange) {
 }
 
 TEST(CpuLoadRequestTest, RejectsBadTargetsWithAClearMessage) {
-  for (const char* bad : {"0", "101", "-5", "abc", "", "50%", " 50", "50.5", "1e2",
-                          "99999999999999999999999"}) {
+  for (const char* bad :
+       {"0", "101", "-5", "abc", "", "50%", " 50", "50.5", "1e2", "99999999999999999999999"}) {
     try {
       ParseCpuTargetPercent(bad);
       ADD_FAILURE() << "accepted \"" << bad << "\"";
@@ -349,8 +349,8 @@ TEST(CpuLoadRequestTest, RejectsBadTargetsWithAClearMessage) {
       EXPECT_NE(message.find("got"), std::string::npos) << message;
     }
   }
-  for (double bad : {0.0, 101.0, -5.0, 50.5, static_cast<double>(NAN),
-                     static_cast<double>(INFINITY)}) {
+  for (double bad :
+       {0.0, 101.0, -5.0, 50.5, static_cast<double>(NAN), static_cast<double>(INFINITY)}) {
     EXPECT_THROW(ValidateCpuLoadRequest(bad, 60), InvalidCpuLoadRequest) << bad;
   }
   try {

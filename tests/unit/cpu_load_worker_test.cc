@@ -40,8 +40,8 @@ class FlakyStore : public KeyValueStore {
     Check();
     return inner_.Add(key, value, ttl);
   }
-  bool CompareAndSet(const std::string& key, const std::string& expected,
-                     const std::string& value, Ttl ttl) override {
+  bool CompareAndSet(const std::string& key, const std::string& expected, const std::string& value,
+                     Ttl ttl) override {
     Check();
     return inner_.CompareAndSet(key, expected, value, ttl);
   }
@@ -66,7 +66,8 @@ class FlakyStore : public KeyValueStore {
 
 class CpuLoadWorkerTest : public ::testing::Test {
  protected:
-  CpuLoadWorkerTest() : store_(&clock_), triggers_(&store_, &clock_), cpu_(&burner_clock_, 50, 1.0) {}
+  CpuLoadWorkerTest()
+      : store_(&clock_), triggers_(&store_, &clock_), cpu_(&burner_clock_, 50, 1.0) {}
 
   std::unique_ptr<CpuLoadWorker> NewWorker(const std::string& id = "cpu-worker-1",
                                            int threads = 2) {
@@ -74,12 +75,12 @@ class CpuLoadWorkerTest : public ::testing::Test {
     options.worker_id = id;
     options.threads = threads;
     options.poll_interval = std::chrono::milliseconds(1000);
-    return std::make_unique<CpuLoadWorker>(
-        &triggers_, &clock_, options, std::make_unique<CpuBurner>(&burner_clock_, &cpu_),
-        [this](const std::string& line) {
-          std::lock_guard<std::mutex> lock(log_mu_);
-          log_.push_back(line);
-        });
+    return std::make_unique<CpuLoadWorker>(&triggers_, &clock_, options,
+                                           std::make_unique<CpuBurner>(&burner_clock_, &cpu_),
+                                           [this](const std::string& line) {
+                                             std::lock_guard<std::mutex> lock(log_mu_);
+                                             log_.push_back(line);
+                                           });
   }
 
   // The log is written by the thread running Loop and read by the test.

@@ -143,7 +143,7 @@ class CpuBurner {
   CpuTimeSource* cpu_time_;
   const CpuBurnerOptions options_;
 
-  std::mutex mu_;  // serialises Start/Stop/SetTarget
+  std::mutex mu_;                 // serialises Start/Stop/SetTarget
   mutable std::mutex states_mu_;  // guards states_ (held briefly, never across a join)
   std::vector<std::unique_ptr<ThreadState>> states_;
   std::atomic<bool> stop_{false};

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,11 @@ struct RunRepositoryTarget {
   // Why this target cannot run here, or empty; consulted before make().
   std::function<std::string()> unavailable;
 };
+
+// Names the target in test output instead of dumping its bytes.
+inline void PrintTo(const RunRepositoryTarget& target, std::ostream* out) {
+  *out << target.name;
+}
 
 inline std::string RunRepositoryTargetName(
     const ::testing::TestParamInfo<RunRepositoryTarget>& info) {

@@ -56,8 +56,8 @@ class SqliteStorage : public RunRepositoryStorage {
 INSTANTIATE_TEST_SUITE_P(
     RunRepositories, RunRepositoryContract,
     ::testing::Values(
-        RunRepositoryTarget{"Memory", [] { return std::make_unique<MemoryStorage>(); }, false},
-        RunRepositoryTarget{"Sqlite", [] { return std::make_unique<SqliteStorage>(); }, true}),
+        RunRepositoryTarget{"Memory", [] { return std::make_unique<MemoryStorage>(); }, false, {}},
+        RunRepositoryTarget{"Sqlite", [] { return std::make_unique<SqliteStorage>(); }, true, {}}),
     RunRepositoryTargetName);
 
 // Runs SQL on a SQLite file directly, as another program would.
@@ -112,6 +112,21 @@ TEST(SqliteRunRepositoryTest, MigratesATableOfTheOriginalShapeKeepingItsRows) {
   // New runs live beside the old one, and the old one's timestamp stays taken.
   EXPECT_EQ(repository->CreateRun(1500000000, 5, Strategy::kAtomic), 1500000001);
   EXPECT_EQ(repository->CountRuns(), 2);
+}
+
+TEST(SqliteRunRepositoryTest, OldTableWithDuplicateTimestampsStillOpensWithEveryRow) {
+  TemporaryDirectory directory;
+  std::filesystem::path file = directory.path() / "runs.db";
+  ExecuteSqlite(file,
+                "CREATE TABLE request_recorder (ID INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "timestamp INT, current_request_count INT, max_possible_count INT);"
+                "INSERT INTO request_recorder (timestamp, current_request_count, "
+                "max_possible_count) VALUES (1500000000, 1, 10), (1500000000, 2, 20);");
+
+  std::unique_ptr<RunRepository> repository = OpenRunRepository("sqlite://" + file.string());
+  EXPECT_EQ(repository->CountRuns(), 2);
+  // The newest row with that timestamp answers.
+  EXPECT_EQ(repository->GetRun(1500000000)->max_possible_count, 20);
 }
 
 TEST(SqliteRunRepositoryTest, UnopenableFileIsABackendError) {

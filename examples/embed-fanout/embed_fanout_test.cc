@@ -1,10 +1,10 @@
 // Tests of embed-fanout's own code, built on the mocks that pcfdemo installs: the failure
 // budget stops a real RequestFanout, and the summary names what the fan-out saw.
-#include <atomic>
-#include <chrono>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
 
 #include "failure_budget.h"
 #include "fanout_summary.h"

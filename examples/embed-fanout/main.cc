@@ -31,7 +31,9 @@ constexpr char kUsage[] =
 
 std::atomic<bool> stop_requested{false};
 
-void OnInterrupt(int) { stop_requested.store(true); }
+void OnInterrupt(int) {
+  stop_requested.store(true);
+}
 
 struct Arguments {
   pcfdemo::FanoutPlan plan;
@@ -106,8 +108,8 @@ int main(int argc, char** argv) {
 
   auto show_progress = [&arguments](const pcfdemo::FanoutProgress& progress) {
     if (arguments.quiet) return;
-    std::cerr << "\rprogress: " << progress.done << "/" << progress.total << " ("
-              << progress.failed << " failed)" << std::flush;
+    std::cerr << "\rprogress: " << progress.done << "/" << progress.total << " (" << progress.failed
+              << " failed)" << std::flush;
   };
   pcfdemo::FanoutReport report =
       fanout.Run(arguments.plan, show_progress, &stop_requested, std::chrono::milliseconds(250));

@@ -16,9 +16,12 @@
 namespace pcfdemo::web {
 namespace {
 
-using Pistache::Http::Code;
 using nlohmann::json;
+using Pistache::Http::Code;
 
+// Limitation: the store keeps the switch's expiry, not its duration, so duration_s is null
+// on instances that did not set the switch; storing the duration in the TriggerStore would
+// lift this.
 Reply CurrentState(App& app) {
   CpuLoadState state = app.triggers->GetCpuLoad();
   int64_t now_s = app.clock->NowSeconds();
@@ -29,15 +32,14 @@ Reply CurrentState(App& app) {
                        {"threads", burner.threads}});
   }
   int64_t duration = app.cpu_load_duration_s.load();
-  json body = {
-      {"state", state.on ? "ON" : "OFF"},
-      {"target_percent", state.target_percent},
-      {"duration_s", state.on && duration > 0 ? json(duration) : json(nullptr)},
-      {"time_left_s", state.on ? std::max<int64_t>(0, state.expires_at_s - now_s) : 0},
-      {"expires_at",
-       state.on && state.expires_at_s > 0 ? json(FormatIsoUtc(state.expires_at_s * 1000))
-                                          : json(nullptr)},
-      {"burners", std::move(burners)}};
+  json body = {{"state", state.on ? "ON" : "OFF"},
+               {"target_percent", state.target_percent},
+               {"duration_s", state.on && duration > 0 ? json(duration) : json(nullptr)},
+               {"time_left_s", state.on ? std::max<int64_t>(0, state.expires_at_s - now_s) : 0},
+               {"expires_at", state.on && state.expires_at_s > 0
+                                  ? json(FormatIsoUtc(state.expires_at_s * 1000))
+                                  : json(nullptr)},
+               {"burners", std::move(burners)}};
   return JsonReply(Code::Ok, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

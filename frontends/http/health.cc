@@ -25,8 +25,8 @@ std::string Ask(App& app, Probe probe) {
   }
 }
 
-void Record(App& app, const char* name, const std::string& description,
-            std::atomic<bool>& up, std::string& reason_field, const std::string& reason) {
+void Record(App& app, const char* name, const std::string& description, std::atomic<bool>& up,
+            std::string& reason_field, const std::string& reason) {
   bool now_up = reason.empty();
   bool was_up;
   {
@@ -34,8 +34,8 @@ void Record(App& app, const char* name, const std::string& description,
     reason_field = reason;
     was_up = up.exchange(now_up);
   }
-  if (was_up && !now_up) app.log->Warn(std::string("backend lost: ") + name + " " +
-                                       description + ": " + reason);
+  if (was_up && !now_up)
+    app.log->Warn(std::string("backend lost: ") + name + " " + description + ": " + reason);
   if (!was_up && now_up) app.log->Info(std::string("backend up: ") + name + " " + description);
 }
 
@@ -52,10 +52,9 @@ void ProbeBackends(App& app) {
 }
 
 void RegisterHealth(Pistache::Rest::Router& router, App& app) {
-  AddRoute(router, app, Pistache::Http::Method::Get, "/healthz",
-           [](const Pistache::Rest::Request&) {
-             return JsonReply(Code::Ok, "{\"status\":\"ok\"}");
-           });
+  AddRoute(
+      router, app, Pistache::Http::Method::Get, "/healthz",
+      [](const Pistache::Rest::Request&) { return JsonReply(Code::Ok, "{\"status\":\"ok\"}"); });
 
   AddRoute(router, app, Pistache::Http::Method::Get, "/readyz",
            [&app](const Pistache::Rest::Request&) {
@@ -78,10 +77,9 @@ void RegisterHealth(Pistache::Rest::Router& router, App& app) {
                }
              }
              if (!down.empty()) return ErrorReply(Code::Service_Unavailable, "not ready: " + down);
-             nlohmann::json body = {{"status", "ready"},
-                                    {"backends",
-                                     {{"store", app.store->Describe()},
-                                      {"runs", app.runs->Describe()}}}};
+             nlohmann::json body = {
+                 {"status", "ready"},
+                 {"backends", {{"store", app.store->Describe()}, {"runs", app.runs->Describe()}}}};
              return JsonReply(Code::Ok, body.dump());
            });
 

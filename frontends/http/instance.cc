@@ -25,11 +25,9 @@ void RegisterInstance(Pistache::Rest::Router& router, App& app) {
                  {"started_at", FormatIsoUtc(app.started_at_ms)},
                  {"uptime_s", (now_ms - app.started_at_ms) / 1000},
                  {"workers_in_process", app.request_worker != nullptr},
-                 {"backends",
-                  {{"store", app.store->Describe()}, {"runs", app.runs->Describe()}}}};
+                 {"backends", {{"store", app.store->Describe()}, {"runs", app.runs->Describe()}}}};
              return JsonReply(Pistache::Http::Code::Ok,
-                              body.dump(-1, ' ', false,
-                                        nlohmann::json::error_handler_t::replace));
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
            });
 }
 

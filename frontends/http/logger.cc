@@ -28,8 +28,8 @@ const char* LevelName(Logger::Level level) {
 
 Logger::Logger(const std::string& level, const std::string& format,
                std::vector<std::string> secrets)
-    : level_(level == "debug"  ? Level::kDebug
-             : level == "warn" ? Level::kWarn
+    : level_(level == "debug"   ? Level::kDebug
+             : level == "warn"  ? Level::kWarn
              : level == "error" ? Level::kError
                                 : Level::kInfo),
       json_(format == "json") {

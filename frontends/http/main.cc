@@ -107,8 +107,7 @@ int Serve(const std::vector<std::string>& args) {
   app.clock = SystemClock();
   app.started_at_ms = app.clock->NowMicros() / 1000;
   app.host_name = HostName();
-  app.instance =
-      std::to_string(config.instance_index) + "/" + config.instance_guid.substr(0, 8);
+  app.instance = std::to_string(config.instance_index) + "/" + config.instance_guid.substr(0, 8);
   app.log = std::make_unique<Logger>(
       config.log_level, config.log_format,
       std::vector<std::string>{config.memcached.password, database.password,
@@ -127,15 +126,13 @@ int Serve(const std::vector<std::string>& args) {
 
   if (database.kind == DatabaseUrl::Kind::kSqlite) {
     std::error_code error;
-    std::filesystem::create_directories(std::filesystem::path(database.path).parent_path(),
-                                        error);
+    std::filesystem::create_directories(std::filesystem::path(database.path).parent_path(), error);
     if (error) {
       app.log->Warn("cannot create the directory of " + database.path + ": " + error.message());
     }
   }
   app.runs = std::make_unique<DeferredRunRepository>(
-      [database_url] { return OpenRunRepository(database_url); }, database.Describe(),
-      app.clock);
+      [database_url] { return OpenRunRepository(database_url); }, database.Describe(), app.clock);
   if (!app.runs->TryOpen()) {
     app.log->Warn("run repository " + database.Describe() +
                   " is not reachable yet, retrying: " + app.log->Scrub(app.runs->last_error()));
@@ -154,14 +151,13 @@ int Serve(const std::vector<std::string>& args) {
     request_options.poll_interval = config.poll_interval;
     request_options.call_timeout = config.call_timeout;
     app.request_worker =
-        std::make_unique<RequestWorker>(app.triggers.get(), app.runs.get(),
-                                        app.http_client.get(), app.clock, request_options,
-                                        worker_log);
+        std::make_unique<RequestWorker>(app.triggers.get(), app.runs.get(), app.http_client.get(),
+                                        app.clock, request_options, worker_log);
     CpuLoadWorkerOptions cpu_options;
     cpu_options.worker_id = app.instance + "@" + app.host_name;
     cpu_options.poll_interval = config.poll_interval;
-    app.cpu_load_worker = std::make_unique<CpuLoadWorker>(app.triggers.get(), app.clock,
-                                                          cpu_options, worker_log);
+    app.cpu_load_worker =
+        std::make_unique<CpuLoadWorker>(app.triggers.get(), app.clock, cpu_options, worker_log);
   }
 
   Pistache::Rest::Router router;
@@ -194,10 +190,9 @@ int Serve(const std::vector<std::string>& args) {
 
   ProbeBackends(app);
   app.log->Info("pcfdemo-web " + app.version + " listening on " + config.bind_address + ":" +
-                std::to_string(config.port) + " instance=" + app.instance +
-                " mode=" + app.mode() + " store=" + app.store->Describe() +
-                " runs=" + app.runs->Describe() + " workers=" +
-                (config.run_workers_in_process ? "in-process" : "none") +
+                std::to_string(config.port) + " instance=" + app.instance + " mode=" + app.mode() +
+                " store=" + app.store->Describe() + " runs=" + app.runs->Describe() +
+                " workers=" + (config.run_workers_in_process ? "in-process" : "none") +
                 " threads=" + std::to_string(threads));
 
   std::thread request_thread;

@@ -50,9 +50,8 @@ void RegisterReceiver(Pistache::Rest::Router& router, App& app) {
                                  "no run with timestamp " + std::to_string(*timestamp));
              }
              app.metrics.CountReceived(strategy.value_or(app.receiver_default_strategy));
-             return JsonReply(Code::Ok, "{\"instance\":" + instance_json +
-                                            ",\"timestamp\":" + std::to_string(*timestamp) +
-                                            ",\"counted\":true}");
+             return JsonReply(Code::Ok, "{\"instance\":" + instance_json + ",\"timestamp\":" +
+                                            std::to_string(*timestamp) + ",\"counted\":true}");
            });
 }
 

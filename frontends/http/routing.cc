@@ -41,12 +41,17 @@ void KeepAliveByDefault(const Pistache::Http::Request& request,
       Pistache::Http::ConnectionControl::KeepAlive);
 }
 
-void Send(App& app, RouteCounters* counters, const Pistache::Http::Request& request,
-          Reply reply, Pistache::Http::ResponseWriter& response) {
+void Send(App& app, RouteCounters* counters, const Pistache::Http::Request& request, Reply reply,
+          Pistache::Http::ResponseWriter& response) {
   KeepAliveByDefault(request, response);
   response.headers().add<InstanceHeader>(app.instance);
+  // The JSON media type is parsed once: it is on every answer of the receiver.
+  static const Pistache::Http::Mime::MediaType kJson =
+      Pistache::Http::Mime::MediaType::fromString(kJsonContentType);
   response.headers().add<Pistache::Http::Header::ContentType>(
-      Pistache::Http::Mime::MediaType::fromString(reply.content_type));
+      reply.content_type == kJsonContentType
+          ? kJson
+          : Pistache::Http::Mime::MediaType::fromString(reply.content_type));
   counters->Count(static_cast<int>(reply.code));
   response.send(reply.code, reply.body);
 }
@@ -81,23 +86,22 @@ void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method m
               const std::string& path, RouteHandler handler) {
   RouteCounters* counters =
       app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
-  router.addRoute(method, path,
-                  [&app, counters, handler = std::move(handler)](
-                      const Pistache::Rest::Request& request,
-                      Pistache::Http::ResponseWriter response) {
-                    Send(app, counters, request, Run(app, handler, request), response);
-                    return Pistache::Rest::Route::Result::Ok;
-                  });
+  router.addRoute(
+      method, path,
+      [&app, counters, handler = std::move(handler)](const Pistache::Rest::Request& request,
+                                                     Pistache::Http::ResponseWriter response) {
+        Send(app, counters, request, Run(app, handler, request), response);
+        return Pistache::Rest::Route::Result::Ok;
+      });
 }
 
 void SetNotFoundRoute(Pistache::Rest::Router& router, App& app) {
   RouteCounters* counters = app.metrics.ForRoute("unmatched");
-  router.addNotFoundHandler(
-      [&app, counters](const Pistache::Rest::Request& request,
-                       Pistache::Http::ResponseWriter response) {
-        Send(app, counters, request, ErrorReply(Code::Not_Found, "there is no such route"), response);
-        return Pistache::Rest::Route::Result::Ok;
-      });
+  router.addNotFoundHandler([&app, counters](const Pistache::Rest::Request& request,
+                                             Pistache::Http::ResponseWriter response) {
+    Send(app, counters, request, ErrorReply(Code::Not_Found, "there is no such route"), response);
+    return Pistache::Rest::Route::Result::Ok;
+  });
 }
 
 std::string ContentTypeOf(const Pistache::Rest::Request& request) {
@@ -107,8 +111,7 @@ std::string ContentTypeOf(const Pistache::Rest::Request& request) {
 
 std::optional<Reply> RequireJsonContentType(const Pistache::Rest::Request& request) {
   if (IsJsonContentType(ContentTypeOf(request))) return std::nullopt;
-  return ErrorReply(Code::Bad_Request,
-                    "send this request with Content-Type: application/json");
+  return ErrorReply(Code::Bad_Request, "send this request with Content-Type: application/json");
 }
 
 std::optional<int64_t> ParseDecimal(std::string_view text) {

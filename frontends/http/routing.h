@@ -15,10 +15,12 @@
 
 namespace pcfdemo::web {
 
+inline constexpr char kJsonContentType[] = "application/json";
+
 struct Reply {
   Pistache::Http::Code code = Pistache::Http::Code::Ok;
   std::string body;
-  std::string content_type = "application/json";
+  std::string content_type = kJsonContentType;
 };
 
 using RouteHandler = std::function<Reply(const Pistache::Rest::Request&)>;
@@ -30,6 +32,8 @@ Reply JsonReply(Pistache::Http::Code code, std::string body);
 Reply ErrorReply(Pistache::Http::Code code, std::string_view message);
 
 // Mounts `handler` for `method` and `path` (Pistache syntax, e.g. "/api/runs/:timestamp").
+// Limitation: a known path asked with another method gets Pistache's own plain-text 405,
+// not a JSON error; Pistache 0.0.5's router answers it before any handler of ours runs.
 void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
               const std::string& path, RouteHandler handler);
 

@@ -68,9 +68,8 @@ Reply TriggerRun(App& app, const Pistache::Rest::Request& request) {
   }
   app.metrics.runs_triggered.fetch_add(1, std::memory_order_relaxed);
   app.log->Info("run triggered: calls=" + std::to_string(run.calls) +
-                " strategy=" + std::string(StrategyName(run.strategy)) +
-                " concurrency=" + std::to_string(run.concurrency) +
-                " destination=" + Origin(run.destination));
+                " strategy=" + std::string(StrategyName(run.strategy)) + " concurrency=" +
+                std::to_string(run.concurrency) + " destination=" + Origin(run.destination));
   return JsonReply(Code::Accepted, PendingRunToJson(run));
 }
 
@@ -80,16 +79,16 @@ Reply ListRuns(App& app, const Pistache::Rest::Request& request) {
   if (std::optional<std::string> text = request.query().get("limit")) {
     std::optional<int64_t> parsed = ParseDecimal(*text);
     if (!parsed || *parsed < 1 || *parsed > kMaxLimit) {
-      return ErrorReply(Code::Bad_Request, "limit must be a whole number from 1 to " +
-                                               std::to_string(kMaxLimit));
+      return ErrorReply(Code::Bad_Request,
+                        "limit must be a whole number from 1 to " + std::to_string(kMaxLimit));
     }
     limit = *parsed;
   }
   if (std::optional<std::string> text = request.query().get("offset")) {
     std::optional<int64_t> parsed = ParseDecimal(*text);
     if (!parsed || *parsed > kMaxOffset) {
-      return ErrorReply(Code::Bad_Request, "offset must be a whole number from 0 to " +
-                                               std::to_string(kMaxOffset));
+      return ErrorReply(Code::Bad_Request,
+                        "offset must be a whole number from 0 to " + std::to_string(kMaxOffset));
     }
     offset = *parsed;
   }

@@ -4,9 +4,9 @@
 
 namespace pcfdemo {
 
-DeferredRunRepository::DeferredRunRepository(
-    std::function<std::unique_ptr<RunRepository>()> open, std::string description, Clock* clock,
-    std::chrono::milliseconds retry_interval)
+DeferredRunRepository::DeferredRunRepository(std::function<std::unique_ptr<RunRepository>()> open,
+                                             std::string description, Clock* clock,
+                                             std::chrono::milliseconds retry_interval)
     : open_(std::move(open)),
       description_(std::move(description)),
       clock_(clock ? clock : SystemClock()),
@@ -47,10 +47,11 @@ RunRepository* DeferredRunRepository::Get() {
   throw BackendError(description_, "not connected" + (why.empty() ? "" : " (" + why + ")"));
 }
 
-void DeferredRunRepository::EnsureSchema() { Get()->EnsureSchema(); }
+void DeferredRunRepository::EnsureSchema() {
+  Get()->EnsureSchema();
+}
 
-int64_t DeferredRunRepository::CreateRun(int64_t start_seconds, int64_t calls,
-                                         Strategy strategy) {
+int64_t DeferredRunRepository::CreateRun(int64_t start_seconds, int64_t calls, Strategy strategy) {
   return Get()->CreateRun(start_seconds, calls, strategy);
 }
 
@@ -71,7 +72,9 @@ std::vector<Run> DeferredRunRepository::ListRuns(int limit, int offset) {
   return Get()->ListRuns(limit, offset);
 }
 
-int64_t DeferredRunRepository::CountRuns() { return Get()->CountRuns(); }
+int64_t DeferredRunRepository::CountRuns() {
+  return Get()->CountRuns();
+}
 
 std::string DeferredRunRepository::Describe() const {
   RunRepository* repository = open_repository_.load();

@@ -33,9 +33,8 @@ json RunObject(const Run& run) {
   object["failed_calls"] = run.failed_calls;
   object["lost_updates"] = ended ? json(run.lost_updates()) : json(nullptr);
   object["instances"] = std::move(instances);
-  object["latency_ms"] = {{"p50", run.latency.p50_ms},
-                          {"p95", run.latency.p95_ms},
-                          {"p99", run.latency.p99_ms}};
+  object["latency_ms"] = {
+      {"p50", run.latency.p50_ms}, {"p95", run.latency.p95_ms}, {"p99", run.latency.p99_ms}};
   object["started_at"] = IsoOrNull(started_at_ms);
   object["finished_at"] = IsoOrNull(run.finished_at_ms);
   return object;
@@ -66,12 +65,13 @@ std::string FormatIsoUtc(int64_t epoch_ms) {
   gmtime_r(&seconds, &parts);
   char text[64];
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
-                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                millis);
+                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, millis);
   return text;
 }
 
-std::string RunToJson(const Run& run) { return Dump(RunObject(run)); }
+std::string RunToJson(const Run& run) {
+  return Dump(RunObject(run));
+}
 
 std::string RunListToJson(const std::vector<Run>& runs, int64_t total) {
   json list = json::array();
@@ -96,8 +96,7 @@ std::string CurrentRunToJson(const Trigger& trigger, const std::optional<Run>& r
     pending.strategy = trigger.request.strategy;
     pending.status = trigger.run_timestamp ? RunStatus::kRunning : RunStatus::kPending;
     object = RunObject(pending);
-    object["timestamp"] =
-        trigger.run_timestamp ? json(*trigger.run_timestamp) : json(nullptr);
+    object["timestamp"] = trigger.run_timestamp ? json(*trigger.run_timestamp) : json(nullptr);
     object["started_at"] = nullptr;
   }
 

@@ -56,8 +56,7 @@ std::optional<int> ParsePort(std::string_view text) {
 
 // Splits an authority "host", "host:port", "[v6]" or "[v6]:port" into a lower-case host
 // and a port (0 when absent). Returns false with a reason when malformed.
-bool SplitAuthority(std::string_view authority, std::string* host, int* port,
-                    std::string* reason) {
+bool SplitAuthority(std::string_view authority, std::string* host, int* port, std::string* reason) {
   *port = 0;
   std::string_view port_text;
   bool has_port = false;
@@ -87,8 +86,9 @@ bool SplitAuthority(std::string_view authority, std::string* host, int* port,
     }
     if (name.empty()) return Fail(reason, "the destination has no host");
     if (!std::all_of(name.begin(), name.end(), IsHostChar)) {
-      return Fail(reason, "the host \"" + Excerpt(name) + "\" contains characters a host "
-                          "name cannot have");
+      return Fail(reason, "the host \"" + Excerpt(name) +
+                              "\" contains characters a host "
+                              "name cannot have");
     }
     *host = Lower(name);
   }
@@ -153,8 +153,7 @@ std::optional<HttpUrl> ParseHttpUrl(std::string_view text, std::string* reason) 
     return std::nullopt;
   }
   if (text.size() > kMaxUrlLength) {
-    Fail(reason, "the destination is longer than " + std::to_string(kMaxUrlLength) +
-                     " characters");
+    Fail(reason, "the destination is longer than " + std::to_string(kMaxUrlLength) + " characters");
     return std::nullopt;
   }
   for (char c : text) {
@@ -173,8 +172,7 @@ std::optional<HttpUrl> ParseHttpUrl(std::string_view text, std::string* reason) 
     return std::nullopt;
   }
   if (scheme != "http" && scheme != "https") {
-    Fail(reason, "only http and https destinations are allowed, not \"" + Excerpt(scheme) +
-                     ":\"");
+    Fail(reason, "only http and https destinations are allowed, not \"" + Excerpt(scheme) + ":\"");
     return std::nullopt;
   }
   std::string_view rest = text.substr(colon + 1);
@@ -233,8 +231,7 @@ DestinationAllowList::DestinationAllowList(const std::vector<std::string>& entri
 
 DestinationAllowList DestinationAllowList::ForConfig(const Config& config) {
   std::string port = std::to_string(config.port);
-  std::vector<std::string> entries = {"127.0.0.1:" + port, "localhost:" + port,
-                                      "[::1]:" + port};
+  std::vector<std::string> entries = {"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port};
   char host_name[256] = {};
   if (gethostname(host_name, sizeof(host_name) - 1) == 0 && host_name[0] != '\0') {
     entries.push_back(std::string(host_name) + ":" + port);
@@ -243,8 +240,7 @@ DestinationAllowList DestinationAllowList::ForConfig(const Config& config) {
     std::optional<HttpUrl> url = ParseHttpUrl(config.default_destination);
     if (url) {
       bool v6 = url->host.find(':') != std::string::npos;
-      entries.push_back((v6 ? "[" + url->host + "]" : url->host) + ":" +
-                        std::to_string(url->port));
+      entries.push_back((v6 ? "[" + url->host + "]" : url->host) + ":" + std::to_string(url->port));
     }
   }
   for (const std::string& uri : config.application_uris) entries.push_back(uri);
@@ -264,10 +260,9 @@ RunRequestPolicy RunRequestPolicyForConfig(const Config& config) {
   policy.max_calls = config.max_calls;
   policy.default_concurrency = config.default_concurrency;
   policy.max_concurrency = config.max_concurrency;
-  policy.default_destination =
-      config.default_destination.empty()
-          ? "http://127.0.0.1:" + std::to_string(config.port) + "/receiver"
-          : config.default_destination;
+  policy.default_destination = config.default_destination.empty()
+                                   ? "http://127.0.0.1:" + std::to_string(config.port) + "/receiver"
+                                   : config.default_destination;
   policy.allowed = DestinationAllowList::ForConfig(config);
   return policy;
 }
@@ -284,9 +279,8 @@ bool IsJsonContentType(std::string_view content_type) {
 RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& policy) {
   RunRequestCheck check;
   const std::string example = "send a JSON object such as {\"calls\": 100}";
-  bool blank = std::all_of(body.begin(), body.end(), [](char c) {
-    return std::isspace(static_cast<unsigned char>(c));
-  });
+  bool blank = std::all_of(body.begin(), body.end(),
+                           [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
   if (blank) {
     check.error = "the request body is empty; " + example;
     return check;
@@ -309,8 +303,8 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
                                                    "destination"};
   for (const auto& item : parsed.items()) {
     if (std::find(kFields.begin(), kFields.end(), item.key()) == kFields.end()) {
-      check.error = "unknown field \"" + Excerpt(item.key()) + "\"; the fields are " +
-                    JoinNames(kFields);
+      check.error =
+          "unknown field \"" + Excerpt(item.key()) + "\"; the fields are " + JoinNames(kFields);
       return check;
     }
   }
@@ -331,16 +325,15 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
     std::optional<Strategy> known;
     if (strategy->is_string()) known = ParseStrategy(strategy->get<std::string>());
     if (!known) {
-      check.error = "unknown strategy " + Excerpt(strategy->dump()) + "; use one of " +
-                    StrategyList();
+      check.error =
+          "unknown strategy " + Excerpt(strategy->dump()) + "; use one of " + StrategyList();
       return check;
     }
     request.strategy = *known;
   }
 
   std::optional<int64_t> concurrency;
-  if (!ReadInteger(parsed, "concurrency", 1, policy.max_concurrency, &concurrency,
-                   &check.error)) {
+  if (!ReadInteger(parsed, "concurrency", 1, policy.max_concurrency, &concurrency, &check.error)) {
     return check;
   }
   request.concurrency =
@@ -351,8 +344,9 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
   auto destination = parsed.find("destination");
   if (destination != parsed.end() && !destination->is_null()) {
     if (!destination->is_string()) {
-      check.error = "\"destination\" must be a URL in a string, like "
-                    "\"http://127.0.0.1:8080/receiver\"";
+      check.error =
+          "\"destination\" must be a URL in a string, like "
+          "\"http://127.0.0.1:8080/receiver\"";
       return check;
     }
     request.destination = destination->get<std::string>();
@@ -364,12 +358,11 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
     return check;
   }
   if (!policy.allowed.Allows(*url)) {
-    std::string shown = url->host.find(':') != std::string::npos ? "[" + url->host + "]"
-                                                                  : url->host;
+    std::string shown =
+        url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
     check.error = "the destination " + Excerpt(shown) + ":" + std::to_string(url->port) +
                   " is not an allowed destination; allowed are " +
-                  JoinNames(policy.allowed.entries()) +
-                  " (add it with --allowed-destinations)";
+                  JoinNames(policy.allowed.entries()) + " (add it with --allowed-destinations)";
     return check;
   }
 

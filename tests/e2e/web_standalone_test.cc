@@ -51,11 +51,9 @@ class WebStandalone : public ::testing::Test {
   void Start(const std::vector<std::string>& extra_args = {}) {
     port_ = FreeLoopbackPort();
     ASSERT_GT(port_, 0);
-    std::vector<std::string> argv = {PCFDEMO_WEB_BINARY,  "--port",
-                                     std::to_string(port_), "--bind",
-                                     "127.0.0.1",           "--data-dir",
-                                     dir_.string(),         "--max-calls",
-                                     std::to_string(kMaxCalls)};
+    std::vector<std::string> argv = {PCFDEMO_WEB_BINARY, "--port",      std::to_string(port_),
+                                     "--bind",           "127.0.0.1",   "--data-dir",
+                                     dir_.string(),      "--max-calls", std::to_string(kMaxCalls)};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     web_ = std::make_unique<ChildProcess>(argv, (dir_ / "web.log").string());
     ASSERT_TRUE(WaitFor("/readyz", 200, seconds(20))) << web_->Log();
@@ -91,8 +89,7 @@ TEST_F(WebStandalone, AtomicRunOf200CallsIsCountedWithoutLoss) {
   json pending = Parse(accepted);
   EXPECT_EQ(pending["status"], "pending");
   EXPECT_EQ(pending["calls"], 200);
-  EXPECT_EQ(pending["destination"],
-            "http://127.0.0.1:" + std::to_string(port_) + "/receiver");
+  EXPECT_EQ(pending["destination"], "http://127.0.0.1:" + std::to_string(port_) + "/receiver");
 
   ASSERT_TRUE(WaitUntilIdle()) << web_->Log();
 
@@ -169,8 +166,7 @@ TEST_F(WebStandalone, EveryBadRunRequestIsRefusedAndTriggersNothing) {
     EXPECT_EQ(refused.status, 400) << body << " -> " << refused.body;
     json error = Parse(refused);
     ASSERT_TRUE(error.is_object()) << body << " -> " << refused.body;
-    EXPECT_TRUE(error["error"].is_string() && !error["error"].get<std::string>().empty())
-        << body;
+    EXPECT_TRUE(error["error"].is_string() && !error["error"].get<std::string>().empty()) << body;
   }
 
   // A valid body with a wrong or missing content type is refused too.
@@ -290,10 +286,10 @@ TEST_F(WebStandalone, UnreachableDatabaseLeavesTheInstanceUpButNotReadyWithoutLe
   port_ = FreeLoopbackPort();
   const std::string password = "Sup3rSecretPw";
   web_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{PCFDEMO_WEB_BINARY, "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--data-dir", dir_.string(), "--database",
-                               "mysql://pcfdemo:" + password + "@127.0.0.1:" +
-                                   std::to_string(closed_port) + "/pcfdemo"},
+      std::vector<std::string>{
+          PCFDEMO_WEB_BINARY, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--data-dir",
+          dir_.string(), "--database",
+          "mysql://pcfdemo:" + password + "@127.0.0.1:" + std::to_string(closed_port) + "/pcfdemo"},
       (dir_ / "web-mysql.log").string());
   ASSERT_TRUE(WaitFor("/healthz", 200, seconds(20))) << web_->Log();
 

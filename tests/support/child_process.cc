@@ -74,7 +74,9 @@ bool ChildProcess::Reap(bool block) {
   return exited_;
 }
 
-bool ChildProcess::Running() { return !Reap(false); }
+bool ChildProcess::Running() {
+  return !Reap(false);
+}
 
 std::optional<int> ChildProcess::Stop(std::chrono::milliseconds grace) {
   if (!Reap(false)) {

@@ -28,8 +28,7 @@ using HttpTestHeaders = std::vector<std::pair<std::string, std::string>>;
 // Sends `method target` to 127.0.0.1:`port` with `headers` and `body` (Content-Length is
 // added when the body is not empty) and reads the whole response.
 HttpTestResponse HttpTestRequest(int port, const std::string& method, const std::string& target,
-                                 const std::string& body = "",
-                                 const HttpTestHeaders& headers = {},
+                                 const std::string& body = "", const HttpTestHeaders& headers = {},
                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 HttpTestResponse HttpTestGet(int port, const std::string& target);

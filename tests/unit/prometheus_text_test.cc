@@ -8,8 +8,7 @@ namespace {
 TEST(PrometheusText, WritesHelpTypeAndSamplesWithLabels) {
   PrometheusText text;
   text.Family("pcfdemo_http_requests_total", "counter", "HTTP requests answered.");
-  text.Sample("pcfdemo_http_requests_total", {{"route", "GET /receiver"}, {"status", "200"}},
-              12);
+  text.Sample("pcfdemo_http_requests_total", {{"route", "GET /receiver"}, {"status", "200"}}, 12);
   text.Family("pcfdemo_cpu", "gauge", "CPU.");
   text.Sample("pcfdemo_cpu", 42.5);
   EXPECT_EQ(text.text(),

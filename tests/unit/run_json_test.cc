@@ -119,8 +119,8 @@ TEST(RunJson, CurrentRunningRunMergesRowClaimAndProgress) {
   EXPECT_EQ(current["timestamp"], 1700000000);
   EXPECT_EQ(current["current_request_count"], 190);
   EXPECT_EQ(current["worker"], "0/aaaa@host");
-  EXPECT_EQ(current["progress"], json({{"done", 120}, {"total", 200}, {"succeeded", 119},
-                                       {"failed", 1}}));
+  EXPECT_EQ(current["progress"],
+            json({{"done", 120}, {"total", 200}, {"succeeded", 119}, {"failed", 1}}));
 }
 
 TEST(RunJson, CurrentRunWhoseRowCannotBeReadStillNamesItsTimestamp) {

@@ -50,8 +50,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{"CallsBoolean", R"({"calls":true})", "whole number"},
         BadBody{"CallsMissing", R"({"strategy":"atomic"})", "\"calls\" is required"},
         BadBody{"CallsNull", R"({"calls":null})", "\"calls\" is required"},
-        BadBody{"EmptyBody", "", "empty"},
-        BadBody{"BlankBody", "  \n", "empty"},
+        BadBody{"EmptyBody", "", "empty"}, BadBody{"BlankBody", "  \n", "empty"},
         BadBody{"TruncatedJson", R"({"calls":)", "not valid JSON"},
         BadBody{"MalformedJson", R"({calls: 5})", "not valid JSON"},
         BadBody{"TrailingGarbage", R"({"calls":5} x)", "not valid JSON"},
@@ -77,22 +76,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{"RelativeDestination", R"({"calls":5,"destination":"/receiver"})",
                 "not an absolute URL"},
         BadBody{"NoHost", R"({"calls":5,"destination":"http:///receiver"})", "no host"},
-        BadBody{"UserInfo",
-                R"({"calls":5,"destination":"http://user:pw@127.0.0.1:8080/receiver"})",
+        BadBody{"UserInfo", R"({"calls":5,"destination":"http://user:pw@127.0.0.1:8080/receiver"})",
                 "user name or password"},
         BadBody{"UserInfoHidingAnotherHost",
                 R"({"calls":5,"destination":"http://127.0.0.1:8080@evil.example/receiver"})",
                 "user name or password"},
         BadBody{"BadPort", R"({"calls":5,"destination":"http://127.0.0.1:99999/receiver"})",
                 "port"},
-        BadBody{"SpaceInUrl", R"({"calls":5,"destination":"http://127.0.0.1:8080/a b"})",
-                "spaces"},
-        BadBody{"Fragment", R"({"calls":5,"destination":"http://127.0.0.1:8080/r#x"})",
-                "fragment"},
+        BadBody{"SpaceInUrl", R"({"calls":5,"destination":"http://127.0.0.1:8080/a b"})", "spaces"},
+        BadBody{"Fragment", R"({"calls":5,"destination":"http://127.0.0.1:8080/r#x"})", "fragment"},
         BadBody{"HostNotAllowed", R"({"calls":5,"destination":"http://example.com/receiver"})",
                 "not an allowed destination"},
-        BadBody{"OwnHostOtherPort",
-                R"({"calls":5,"destination":"http://127.0.0.1:8081/receiver"})",
+        BadBody{"OwnHostOtherPort", R"({"calls":5,"destination":"http://127.0.0.1:8081/receiver"})",
                 "not an allowed destination"},
         BadBody{"AllowedHostOtherPort",
                 R"({"calls":5,"destination":"http://peer.example:9001/receiver"})",
@@ -131,23 +126,19 @@ TEST(RunRequestValidation, NullOptionalFieldsCountAsAbsent) {
 }
 
 TEST(RunRequestValidation, AllowListEntriesWithAndWithoutPort) {
-  EXPECT_TRUE(CheckRunRequest(R"({"calls":1,"destination":"http://peer.example:9000/r"})",
-                              Policy())
-                  .ok());
-  EXPECT_TRUE(CheckRunRequest(R"({"calls":1,"destination":"https://any-port.example/r"})",
-                              Policy())
-                  .ok());
-  EXPECT_TRUE(CheckRunRequest(R"({"calls":1,"destination":"http://[::1]:8080/receiver"})",
-                              Policy())
-                  .ok());
+  EXPECT_TRUE(
+      CheckRunRequest(R"({"calls":1,"destination":"http://peer.example:9000/r"})", Policy()).ok());
+  EXPECT_TRUE(
+      CheckRunRequest(R"({"calls":1,"destination":"https://any-port.example/r"})", Policy()).ok());
+  EXPECT_TRUE(
+      CheckRunRequest(R"({"calls":1,"destination":"http://[::1]:8080/receiver"})", Policy()).ok());
 }
 
 TEST(RunRequestValidation, StarAllowsAnyHost) {
   RunRequestPolicy policy = Policy();
   policy.allowed = DestinationAllowList({"*"});
   EXPECT_TRUE(
-      CheckRunRequest(R"({"calls":1,"destination":"http://example.com/receiver"})", policy)
-          .ok());
+      CheckRunRequest(R"({"calls":1,"destination":"http://example.com/receiver"})", policy).ok());
   // Still only http(s) without credentials.
   EXPECT_FALSE(CheckRunRequest(R"({"calls":1,"destination":"file:///etc/passwd"})", policy).ok());
   EXPECT_FALSE(
@@ -162,9 +153,8 @@ TEST(RunRequestValidation, ConfiguredDefaultDestinationIsUsedAndAllowed) {
   RunRequestCheck check = CheckRunRequest(R"({"calls":3})", policy);
   ASSERT_TRUE(check.ok()) << check.error;
   EXPECT_EQ(check.request->destination, "https://app.example.org/receiver");
-  EXPECT_FALSE(CheckRunRequest(R"({"calls":3,"destination":"http://app.example.org:81/"})",
-                               policy)
-                   .ok());
+  EXPECT_FALSE(
+      CheckRunRequest(R"({"calls":3,"destination":"http://app.example.org:81/"})", policy).ok());
 }
 
 TEST(RunRequestValidation, ApplicationUrisAreAllowedOnAnyPort) {

@@ -37,7 +37,9 @@ table.facts th[scope="row"] { background: none; color: var(--muted); font-weight
   white-space: nowrap; }
 table.environment { width: 100%; }
 table.environment th { width: 16em; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.runs td { white-space: nowrap; }
+table.runs td.instances { white-space: normal; }
 td.lost.some { color: var(--bad); font-weight: 600; }
 td.instances { font-size: .85em; color: var(--muted); }
 tr.selected td { background: #fff8e1; }

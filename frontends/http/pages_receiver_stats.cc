@@ -45,6 +45,13 @@ std::string RunDuration(const Run& run) {
   return FormatDuration(ms / 1000);
 }
 
+// "2024-05-01 12:34:56", UTC.
+std::string StartedText(int64_t epoch_ms) {
+  std::string text = FormatIsoUtc(epoch_ms).substr(0, 19);
+  if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
+  return text;
+}
+
 std::string InstancesText(const Run& run) {
   std::string text;
   for (const auto& [instance, calls] : run.instances) {
@@ -86,8 +93,7 @@ std::string RunsTable(const std::vector<Run>& runs, int page, int64_t total,
       std::string lost = Ended(run) ? Num(run.lost_updates()) : "-";
       html += "<tr data-timestamp=\"" + Num(run.timestamp) + "\"" +
               (is_selected ? " class=\"selected\"" : "") + ">" + Cell(Num(run.timestamp)) +
-              Cell(FormatIsoUtc(started_ms).substr(0, 19)) +
-              Cell(std::string(StrategyName(run.strategy))) +
+              Cell(StartedText(started_ms)) + Cell(std::string(StrategyName(run.strategy))) +
               Cell(std::string(RunStatusName(run.status))) +
               Cell(Num(run.max_possible_count), "num requested") +
               Cell(Ended(run) ? Num(run.succeeded_calls) : "-", "num succeeded") +
@@ -157,7 +163,9 @@ std::string LostUpdatesChart(const std::vector<Run>& latest) {
     const Run& run = *runs[i];
     int height = static_cast<int>(static_cast<double>(run.lost_updates()) * plot_height / max_lost);
     height = std::max(height, 2);  // a run that lost nothing still shows as a sliver
-    double x = kLeft + 4 + i * slot;
+    // The newest run stands at the right end, whatever the number of runs.
+    double x =
+        kLeft + 4 + (kChartRuns - static_cast<int>(runs.size()) + static_cast<int>(i)) * slot;
     svg += "<rect class=\"bar " + StrategyClass(run.strategy) + "\" x=\"" + Fixed1(x) + "\" y=\"" +
            Num(baseline - height) + "\" width=\"" + Fixed1(slot * 0.7) + "\" height=\"" +
            Num(height) + "\"><title>run " + Num(run.timestamp) + ", " +

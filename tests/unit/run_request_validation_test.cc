@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct BadBody {
   std::string body;
   std::string error_mentions;
 };
+
+void PrintTo(const BadBody& bad, std::ostream* out) { *out << bad.body; }
 
 class RunRequestRefusal : public ::testing::TestWithParam<BadBody> {};
 

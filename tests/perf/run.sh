@@ -344,14 +344,26 @@ FANOUT_CALLS=$(awk -v r="$cal_rate" -v s="$SECS" 'BEGIN { n = int(r * s / 1000) 
 log "fan-out vs wrk -c8 against nginx, ${REPS} x ~${SECS} s each ($FANOUT_CALLS calls a fan-out)"
 FANOUT_RPS=()
 WRK8_RPS=()
+FANOUT_CPU=()
+WRK8_CPU=()
 FANOUT_FAILED=0
+# Client CPU (user + system) per call in microseconds, from /usr/bin/time's output file.
+client_cpu() {
+  awk -v calls="$2" 'END { printf "%.1f", (calls > 0 ? ($1 + $2) * 1e6 / calls : 0) }' "$1"
+}
 for ((rep = 0; rep < REPS; rep++)); do
-  read -r rps bad errs <<< "$(wrk_run 8 "$NGINX_OK")"
-  WRK8_RPS+=("$rps")
-  summary=$(fanout_run "$NGINX_OK" "$FANOUT_CALLS" 8)
+  out=$(/usr/bin/time -f '%U %S' -o "$WORK/client.time" wrk -t2 -c8 -d"${SECS}s" "$NGINX_OK")
+  echo "$out" >> "$WORK/wrk.log"
+  WRK8_RPS+=("$(awk '/^Requests\/sec:/ { print $2 }' <<< "$out")")
+  WRK8_CPU+=("$(client_cpu "$WORK/client.time" "$(awk '/requests in/ { print $1 }' <<< "$out")")")
+  summary=$(/usr/bin/time -f '%U %S' -o "$WORK/client.time" \
+      "$WORKER" fanout --url "$NGINX_OK" --calls "$FANOUT_CALLS" --concurrency 8 --timeout 10000 \
+      --json)
   FANOUT_RPS+=("$(jq -r .calls_per_second <<< "$summary")")
+  FANOUT_CPU+=("$(client_cpu "$WORK/client.time" "$(jq -r .calls_made <<< "$summary")")")
   FANOUT_FAILED=$((FANOUT_FAILED + $(jq -r .failed <<< "$summary")))
-  log "  rep $rep: wrk ${WRK8_RPS[-1]}, fan-out ${FANOUT_RPS[-1]}"
+  log "  rep $rep: wrk ${WRK8_RPS[-1]}, fan-out ${FANOUT_RPS[-1]};" \
+      "client CPU µs/call ${WRK8_CPU[-1]} ${FANOUT_CPU[-1]}"
 done
 
 # --- the fan-out's peak RSS ----------------------------------------------------------
@@ -583,6 +595,10 @@ ratio of the medians, so the machine's noise mostly cancels.
 | fan-out peak RSS growth, 1,000 → $(fmt "$RSS_CALLS") calls | $RSS_GROWTH_MIB MiB ($(fmt "$((RSS_SMALL_KIB / 1024))") → $(fmt "$((RSS_LARGE_KIB / 1024))") MiB) | — | — | | < 5 MiB | $(meets "$RSS_GROWTH_MIB" 5 "<") |
 | pcfdemo-web start to first /healthz answer | $M_START ms | — | — | | < 200 ms | $(meets "$M_START" 200 "<") |
 | pcfdemo-web idle RSS (standalone, 2 s after start) | $M_IDLE MiB | — | — | | < 30 MiB | $(meets "$M_IDLE" 30 "<") |
+
+Client CPU per call against nginx (user + system time of the whole process from
+\`/usr/bin/time\`, divided by the calls it made; median): the fan-out
+$(median "${FANOUT_CPU[@]}") µs, wrk $(median "${WRK8_CPU[@]}") µs.
 
 A paired ratio divides each pcfdemo run by the reference run next to it in time; its median
 is less sensitive to load that comes and goes than the ratio of the two medians, which is

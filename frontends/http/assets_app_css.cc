@@ -21,7 +21,7 @@ header nav a { color: #dce9f3; text-decoration: none; padding: .3em .7em; border
 header nav a:hover { background: rgba(255,255,255,.12); color: #fff; }
 header nav a[aria-current="page"] { background: #fff; color: var(--brand); font-weight: 600; }
 header .instance { margin-left: auto; font-size: .85em; opacity: .85; }
-main { max-width: 1150px; margin: 0 auto; padding: 1em 1.5em 2em; }
+main { max-width: 1240px; margin: 0 auto; padding: 1em 1.5em 2em; }
 h1 { font-size: 1.6em; margin: .4em 0 .6em; }
 h2 { font-size: 1.15em; margin: 1.4em 0 .5em; }
 footer { color: var(--muted); font-size: .85em; text-align: center; padding: 1em;
@@ -38,6 +38,7 @@ table.facts th[scope="row"] { background: none; color: var(--muted); font-weight
 table.environment { width: 100%; }
 table.environment th { width: 16em; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.runs { font-size: .93em; }
 table.runs td { white-space: nowrap; }
 table.runs td.instances { white-space: normal; }
 td.lost.some { color: var(--bad); font-weight: 600; }
@@ -59,7 +60,7 @@ tr.selected td { background: #fff8e1; }
 .reason { color: var(--muted); font-size: .85em; }
 .forms { display: flex; gap: 1.5em; flex-wrap: wrap; align-items: flex-start; }
 form.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px;
-  padding: 1em 1.2em; display: grid; gap: .35em; max-width: 32em; }
+  padding: 1em 1.2em; display: grid; gap: .35em; max-width: 32em; margin-top: 1em; }
 form.panel label { font-weight: 600; margin-top: .4em; }
 form.panel label.check { font-weight: 400; }
 input, select { font: inherit; padding: .35em .5em; border: 1px solid #b9c2cc;

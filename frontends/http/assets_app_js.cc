@@ -158,7 +158,9 @@ const char kAppJs[] = R"js(
       const s = state.time_left_s;
       left = s >= 3600 ? Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min'
         : s >= 60 ? Math.floor(s / 60) + ' min ' + (s % 60) + ' s' : s + ' s';
-      if (state.expires_at) left += ' (until ' + state.expires_at.slice(0, 19) + ' UTC)';
+      if (state.expires_at) {
+        left += ' (until ' + state.expires_at.slice(0, 19).replace('T', ' ') + ' UTC)';
+      }
     }
     setText(table, '#cpu-time-left', left);
 

@@ -30,6 +30,13 @@ std::string Fixed1(double value) {
   return text;
 }
 
+// "2024-05-01 12:34:56" for epoch seconds, UTC.
+std::string UtcText(int64_t epoch_s) {
+  std::string text = FormatIsoUtc(epoch_s * 1000).substr(0, 19);
+  if (text.size() > 10 && text[10] == 'T') text[10] = ' ';
+  return text;
+}
+
 std::string StateTable(App& app, const CpuLoadState& state) {
   int64_t left = state.on ? std::max<int64_t>(0, state.expires_at_s - app.clock->NowSeconds()) : 0;
   std::string badge = state.on ? "<span class=\"badge on\" id=\"cpu-state\">ON</span>"
@@ -40,7 +47,7 @@ std::string StateTable(App& app, const CpuLoadState& state) {
          (state.on ? std::to_string(state.target_percent) + " % of each burning thread" : "-") +
          "</td></tr>\n<tr><th scope=\"row\">Time left</th><td id=\"cpu-time-left\">" +
          (state.on ? Escaped(FormatDuration(left)) + " (until " +
-                         Escaped(FormatIsoUtc(state.expires_at_s * 1000).substr(0, 19)) + " UTC)"
+                         Escaped(UtcText(state.expires_at_s)) + " UTC)"
                    : "-") +
          "</td></tr>\n</table>\n";
 }

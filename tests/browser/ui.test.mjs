@@ -388,6 +388,10 @@ test('CPU load is switched ON and OFF from the Autoscaler view', async () => {
   // The worker inside the server starts burning and the page shows it without a reload.
   await page.waitForSelector('#burners table', { timeout: 15_000 });
   assert.ok((await page.locator('#burners tr').count()) >= 2);
+  await page.waitForFunction(() => {
+    const achieved = document.querySelector('#burners tr:nth-child(2) td:last-child');
+    return achieved && parseFloat(achieved.textContent) > 0;
+  }, null, { timeout: 15_000 });
   await page.screenshot({ path: shot('autoscaler-on'), fullPage: true });
 
   await Promise.all([page.waitForURL(/\/autoscaler\?switched=off$/), page.click('#cpu-off')]);

@@ -40,7 +40,8 @@ RUN apt-get update \
       libsoci-core4.0 libsoci-mysql4.0 libsoci-sqlite3-4.0 libmariadb3 libsqlite3-0 \
       libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/pcfdemo --shell /usr/sbin/nologin pcfdemo \
+ && groupadd --system --gid 10001 pcfdemo \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/pcfdemo --shell /usr/sbin/nologin pcfdemo \
  && install -d -o 10001 -g 10001 -m 0750 /var/lib/pcfdemo
 COPY --from=build /out/ /
 # Fails the build if a library the programs need is missing from the list above.

@@ -150,8 +150,14 @@ std::optional<std::string> RefuseForeignForm(const PageContext& context, const F
 
   std::string fetch_site = Lowercase(HeaderText(request, "Sec-Fetch-Site"));
   std::string origin = HeaderText(request, "Origin");
-  bool foreign_origin = !origin.empty() && WithoutDefaultPort(OriginHost(origin)) !=
-                                               WithoutDefaultPort(RequestHost(request));
+  // Behind a proxy that rewrites Host, the name the browser used arrives in X-Forwarded-Host.
+  // A cross-site form can set neither header, so accepting either keeps the check sound.
+  std::string origin_host = WithoutDefaultPort(OriginHost(origin));
+  std::string forwarded = Lowercase(HeaderText(request, "X-Forwarded-Host"));
+  forwarded = WithoutDefaultPort(forwarded.substr(0, forwarded.find(',')));
+  bool foreign_origin = !origin.empty() &&
+                        origin_host != WithoutDefaultPort(RequestHost(request)) &&
+                        (forwarded.empty() || origin_host != forwarded);
   if (foreign_origin ||
       (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none")) {
     return std::string(

@@ -5,7 +5,8 @@
 //  - a random form token, set by every page as a cookie (SameSite=Strict, HttpOnly) and
 //    written into every form, must come back in both (a "double submit"): another site can
 //    neither read the cookie nor make the browser send it along;
-//  - an Origin header, when the browser sends one, must name this host, and a
+//  - an Origin header, when the browser sends one, must name this host (as in Host, or in
+//    X-Forwarded-Host behind a proxy that rewrites Host), and a
 //    Sec-Fetch-Site header must not say the request came from another site;
 //  - only form-encoded bodies are accepted, the JSON API only application/json.
 // The token lives in the browser, not in this process, so a form served by one instance

@@ -306,7 +306,8 @@ test('a run triggered from the Sender form shows its progress bar reach 100% and
 
   await page.waitForFunction(() => {
     const bar = document.getElementById('run-progress');
-    return bar && bar.value === bar.max && bar.max === 400 && bar.dataset.percent === '100';
+    return document.getElementById('current-run').dataset.state === 'finished' &&
+      bar.value === bar.max && bar.max === 400 && bar.dataset.percent === '100';
   }, null, { timeout: RUN_TIMEOUT_MS, polling: 100 });
   const progressText = await page.textContent('#run-progress-text');
   assert.match(progressText, /^400 of 400 calls \(100%\) · 400 succeeded, \d+ counted, \d+ lost updates$/);
@@ -355,7 +356,8 @@ test('the Receiver Overview follows a run started elsewhere until it is listed',
   try {
 
   await page.waitForSelector('#current-run:not([hidden])', { timeout: RUN_TIMEOUT_MS });
-  await page.waitForFunction(() => document.getElementById('run-progress').dataset.percent === '100',
+  await page.waitForFunction(() => document.getElementById('current-run').dataset.state === 'finished' &&
+    document.getElementById('run-progress').dataset.percent === '100',
     null, { timeout: RUN_TIMEOUT_MS, polling: 100 });
   const timestamp = await page.textContent('#current-run [data-field="timestamp"]');
   await page.locator(`#runs tr[data-timestamp="${timestamp}"]`).waitFor({ timeout: RUN_TIMEOUT_MS });

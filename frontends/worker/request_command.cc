@@ -113,12 +113,14 @@ int RunRequestCommand(const std::vector<std::string>& args) {
   options.worker_id = worker_id;
   options.poll_interval = config.poll_interval;
   options.call_timeout = config.call_timeout;
+  options.lease = config.claim_lease;
   pcfdemo::RequestWorker worker(&triggers, runs.get(), client.get(), pcfdemo::SystemClock(),
                                 options, log);
 
   log("worker " + worker_id + " started: " + DescribeBackends(config) + ", polling every " +
       std::to_string(config.poll_interval.count()) + " ms, call timeout " +
-      std::to_string(config.call_timeout.count()) + " ms");
+      std::to_string(config.call_timeout.count()) + " ms, claim lease " +
+      std::to_string(config.claim_lease.count()) + " s");
   running = &worker;
   if (stop_requested.load()) worker.Stop();  // a signal arrived while starting up
 

@@ -231,6 +231,7 @@ struct Layer {
   std::optional<int> max_concurrency;
   std::optional<int64_t> poll_interval_ms;
   std::optional<int64_t> call_timeout_ms;
+  std::optional<int64_t> claim_lease_s;
   std::optional<std::string> log_level;
   std::optional<std::string> log_format;
   std::optional<bool> run_workers_in_process;
@@ -360,6 +361,13 @@ const std::vector<Setting>& Settings() {
        "timeout of one call of a run (default 10000)",
        [](Layer& l, const std::string& name, const std::string& v) {
          l.call_timeout_ms = ParseIntInRange(name, v, 1, 600000);
+       }},
+      {"lease-seconds",
+       {"PCFDEMO_LEASE_SECONDS"},
+       "S",
+       "request worker's claim lease, 3..3600 (default 15)",
+       [](Layer& l, const std::string& name, const std::string& v) {
+         l.claim_lease_s = ParseIntInRange(name, v, 3, 3600);
        }},
       {"log-level",
        {"PCFDEMO_LOG_LEVEL"},
@@ -713,6 +721,7 @@ void ApplyLayer(const Layer& layer, Config& config) {
     config.poll_interval = std::chrono::milliseconds(*layer.poll_interval_ms);
   if (layer.call_timeout_ms)
     config.call_timeout = std::chrono::milliseconds(*layer.call_timeout_ms);
+  if (layer.claim_lease_s) config.claim_lease = std::chrono::seconds(*layer.claim_lease_s);
   if (layer.log_level) config.log_level = *layer.log_level;
   if (layer.log_format) config.log_format = *layer.log_format;
   if (layer.run_workers_in_process) config.run_workers_in_process = *layer.run_workers_in_process;

@@ -45,6 +45,9 @@ struct Config {
   int max_concurrency = 64;
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::milliseconds call_timeout{10000};
+  // Request worker's claim on a trigger, renewed every third of it while the run goes on; a
+  // worker that dies holds the trigger this long before another marks its run abandoned.
+  std::chrono::seconds claim_lease{15};
   std::string log_level = "info";   // debug, info, warn, error
   std::string log_format = "text";  // text or json
 

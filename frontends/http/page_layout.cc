@@ -89,7 +89,7 @@ PageAnswer Answer(App& app, const PageHandler& handler, PageContext& context) {
     return NoticePage(
         app, Code::Service_Unavailable, "", "Backend unreachable",
         {Notice::Kind::kError, "A backend does not answer (" + app.log->Scrub(e.what()) +
-                                   "). Nothing could be read or changed; try again in a moment. "
+                                   "), so this page could not be completed; try again in a moment. "
                                    "The Overview shows which backends answer."});
   } catch (const std::exception& e) {
     app.log->Error("page " + context.request.resource() + " failed: " + e.what());

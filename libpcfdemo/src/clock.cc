@@ -53,7 +53,9 @@ int64_t ManualClock::MonotonicMicros() {
   return state_->monotonic_micros;
 }
 
-void ManualClock::SleepForMicros(int64_t micros) { Advance(micros); }
+void ManualClock::SleepForMicros(int64_t micros) {
+  Advance(micros);
+}
 
 void ManualClock::Advance(int64_t micros) {
   std::lock_guard<std::mutex> lock(state_->mu);

@@ -7,8 +7,7 @@ namespace pcfdemo {
 InMemoryRunRepository::InMemoryRunRepository(CountInterleaving interleaving)
     : interleaving_(std::move(interleaving)) {}
 
-int64_t InMemoryRunRepository::CreateRun(int64_t start_seconds, int64_t calls,
-                                         Strategy strategy) {
+int64_t InMemoryRunRepository::CreateRun(int64_t start_seconds, int64_t calls, Strategy strategy) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t timestamp = start_seconds;
   while (runs_.count(timestamp) != 0) ++timestamp;

@@ -115,7 +115,9 @@ void TriggerStore::Clear() {
   store_->Remove(kClaimKey);
 }
 
-void TriggerStore::Flush() { store_->Flush(); }
+void TriggerStore::Flush() {
+  store_->Flush();
+}
 
 void TriggerStore::SetCpuLoad(bool on, int target_percent, std::chrono::seconds duration) {
   if (!on) {

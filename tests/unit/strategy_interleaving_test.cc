@@ -82,8 +82,7 @@ TEST(StrategyInterleavingTest, SafeStrategiesCountEveryCallUnderRealConcurrency)
       });
     }
     for (std::thread& thread : threads) thread.join();
-    EXPECT_EQ(repository.GetRun(timestamp)->current_request_count, 4000)
-        << StrategyName(strategy);
+    EXPECT_EQ(repository.GetRun(timestamp)->current_request_count, 4000) << StrategyName(strategy);
   }
 }
 

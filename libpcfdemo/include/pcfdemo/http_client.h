@@ -14,10 +14,10 @@ namespace pcfdemo {
 inline constexpr char kInstanceHeader[] = "X-Pcfdemo-Instance";
 
 struct HttpResponse {
-  int status = 0;          // HTTP status; 0 when no response arrived
-  double latency_ms = 0;   // from the start of the call to the end of the response
-  std::string instance;    // the kInstanceHeader value, empty if absent
-  std::string error;       // empty on a response; otherwise why none arrived
+  int status = 0;         // HTTP status; 0 when no response arrived
+  double latency_ms = 0;  // from the start of the call to the end of the response
+  std::string instance;   // the kInstanceHeader value, empty if absent
+  std::string error;      // empty on a response; otherwise why none arrived
 };
 
 class HttpClient {

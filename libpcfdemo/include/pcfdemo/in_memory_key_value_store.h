@@ -19,8 +19,8 @@ class InMemoryKeyValueStore : public KeyValueStore {
   std::optional<std::string> Get(const std::string& key) override;
   void Set(const std::string& key, const std::string& value, Ttl ttl = Ttl(0)) override;
   bool Add(const std::string& key, const std::string& value, Ttl ttl = Ttl(0)) override;
-  bool CompareAndSet(const std::string& key, const std::string& expected,
-                     const std::string& value, Ttl ttl = Ttl(0)) override;
+  bool CompareAndSet(const std::string& key, const std::string& expected, const std::string& value,
+                     Ttl ttl = Ttl(0)) override;
   bool Remove(const std::string& key) override;
   void Flush() override;
   std::string Describe() const override { return "memory"; }

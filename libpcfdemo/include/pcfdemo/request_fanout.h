@@ -35,11 +35,11 @@ struct FanoutProgress {
 
 struct FanoutReport {
   int64_t calls_made = 0;
-  int64_t succeeded = 0;  // 2xx
-  int64_t failed = 0;     // other status or no answer
-  std::map<int, int64_t> by_status;              // 0 = no answer
-  std::map<std::string, int64_t> by_instance;    // answering instance -> calls
-  std::map<std::string, int64_t> errors;         // error text -> calls; at most 16 texts
+  int64_t succeeded = 0;                       // 2xx
+  int64_t failed = 0;                          // other status or no answer
+  std::map<int, int64_t> by_status;            // 0 = no answer
+  std::map<std::string, int64_t> by_instance;  // answering instance -> calls
+  std::map<std::string, int64_t> errors;       // error text -> calls; at most 16 texts
   LatencySummary latency;
   double elapsed_s = 0;
   bool cancelled = false;

@@ -31,8 +31,7 @@ class RequestWorker {
   // Logs one line per state change through `log` (may be empty). All pointers must outlive
   // the worker.
   RequestWorker(TriggerStore* triggers, RunRepository* runs, HttpClient* client, Clock* clock,
-                RequestWorkerOptions options,
-                std::function<void(const std::string&)> log = {});
+                RequestWorkerOptions options, std::function<void(const std::string&)> log = {});
 
   // One attempt: if a trigger is pending and the claim is won, runs it to the end and
   // returns its timestamp. A trigger whose worker died mid-run (its claim expired with a

@@ -27,9 +27,9 @@ struct LatencySummary {
 
 // What the worker saw when the fan-out ended.
 struct RunOutcome {
-  RunStatus status = RunStatus::kFinished;  // kFinished or kAbandoned
-  int64_t succeeded_calls = 0;              // answered with a 2xx status
-  int64_t failed_calls = 0;                 // any other status, or no answer
+  RunStatus status = RunStatus::kFinished;   // kFinished or kAbandoned
+  int64_t succeeded_calls = 0;               // answered with a 2xx status
+  int64_t failed_calls = 0;                  // any other status, or no answer
   std::map<std::string, int64_t> instances;  // answering instance -> calls it answered
   LatencySummary latency;
 };

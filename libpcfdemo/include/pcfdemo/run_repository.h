@@ -48,8 +48,7 @@ class RunRepository {
   virtual bool CountCall(int64_t timestamp, Strategy strategy) = 0;
 
   // Records the fan-out's outcome and the finish time. Returns false if there is no such run.
-  virtual bool FinishRun(int64_t timestamp, const RunOutcome& outcome,
-                         int64_t finished_at_ms) = 0;
+  virtual bool FinishRun(int64_t timestamp, const RunOutcome& outcome, int64_t finished_at_ms) = 0;
 
   // The run with this timestamp, or nullopt.
   virtual std::optional<Run> GetRun(int64_t timestamp) = 0;

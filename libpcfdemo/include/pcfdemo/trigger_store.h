@@ -10,8 +10,8 @@
 // The trigger is taken with Add (or a compare-and-set from "False"), never check-then-set,
 // so of many concurrent triggers exactly one wins. Its parameters are then written in a fixed
 // order (strategy and concurrency first, the original's amountOfCalls and destinationURL
-// last), so a trigger whose destination is readable is complete. A worker claims a pending trigger with a
-// lease that it renews while the run goes on; a claim whose worker died frees itself.
+// last), so a trigger whose destination is readable is complete. A worker claims a pending trigger
+// with a lease that it renews while the run goes on; a claim whose worker died frees itself.
 //
 // Thread-safe when the underlying store is. Methods throw BackendError when it is down.
 #pragma once

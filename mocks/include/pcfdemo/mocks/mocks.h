@@ -18,10 +18,8 @@ class MockKeyValueStore : public KeyValueStore {
   ~MockKeyValueStore() override;
 
   MOCK_METHOD(std::optional<std::string>, Get, (const std::string& key), (override));
-  MOCK_METHOD(void, Set, (const std::string& key, const std::string& value, Ttl ttl),
-              (override));
-  MOCK_METHOD(bool, Add, (const std::string& key, const std::string& value, Ttl ttl),
-              (override));
+  MOCK_METHOD(void, Set, (const std::string& key, const std::string& value, Ttl ttl), (override));
+  MOCK_METHOD(bool, Add, (const std::string& key, const std::string& value, Ttl ttl), (override));
   MOCK_METHOD(bool, CompareAndSet,
               (const std::string& key, const std::string& expected, const std::string& value,
                Ttl ttl),
@@ -41,8 +39,7 @@ class MockRunRepository : public RunRepository {
               (override));
   MOCK_METHOD(bool, CountCall, (int64_t timestamp, Strategy strategy), (override));
   MOCK_METHOD(bool, FinishRun,
-              (int64_t timestamp, const RunOutcome& outcome, int64_t finished_at_ms),
-              (override));
+              (int64_t timestamp, const RunOutcome& outcome, int64_t finished_at_ms), (override));
   MOCK_METHOD(std::optional<Run>, GetRun, (int64_t timestamp), (override));
   MOCK_METHOD(std::vector<Run>, ListRuns, (int limit, int offset), (override));
   MOCK_METHOD(int64_t, CountRuns, (), (override));

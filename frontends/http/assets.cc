@@ -14,7 +14,10 @@
 namespace pcfdemo::web {
 
 const char kFaviconSvg[] =
-    R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5f8b"/><path d="M3 12V4h4a2.5 2.5 0 0 1 0 5H5v3z" fill="#fff"/><rect x="10" y="7" width="3" height="5" fill="#f2b134"/></svg>)svg";
+    R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">)svg"
+    R"svg(<rect width="16" height="16" rx="3" fill="#1f5f8b"/>)svg"
+    R"svg(<path d="M3 12V4h4a2.5 2.5 0 0 1 0 5H5v3z" fill="#fff"/>)svg"
+    R"svg(<rect x="10" y="7" width="3" height="5" fill="#f2b134"/></svg>)svg";
 
 namespace {
 

@@ -18,7 +18,10 @@ const char kAppJs[] = R"js(
   const CPU_POLL_MS = 1000;
 
   async function getJson(url) {
-    const response = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
+    const response = await fetch(url, {
+      cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(url + ' answered ' + response.status);
     return response.json();
   }
@@ -53,7 +56,8 @@ const char kAppJs[] = R"js(
     bar.textContent = percent + '%';
     setText(section, '#run-progress-text',
       clamped + ' of ' + total + ' calls (' + percent + '%)' + (note ? ' · ' + note : ''));
-    setText(section, '[data-field="timestamp"]', run.timestamp == null ? 'not started yet' : String(run.timestamp));
+    setText(section, '[data-field="timestamp"]',
+      run.timestamp == null ? 'not started yet' : String(run.timestamp));
     setText(section, '[data-field="status"]', run.status);
     setText(section, '[data-field="strategy"]', run.strategy || '');
     setText(section, '[data-field="calls"]', String(total));
@@ -125,7 +129,9 @@ const char kAppJs[] = R"js(
       try {
         const answer = await getJson('/receiver-stats/current');
         if (answer.run) {
-          if (lastSeen && lastSeen.timestamp != null && answer.run.timestamp !== lastSeen.timestamp) {
+          const newRun = lastSeen && lastSeen.timestamp != null &&
+            answer.run.timestamp !== lastSeen.timestamp;
+          if (newRun) {
             await finish(section, lastSeen);
           }
           lastSeen = answer.run;
@@ -138,7 +144,9 @@ const char kAppJs[] = R"js(
         section.classList.remove('unreachable');
       } catch (error) {
         section.classList.add('unreachable');
-        if (lastSeen) setText(section, '#run-progress-text', 'The server does not answer; retrying.');
+        if (lastSeen) {
+          setText(section, '#run-progress-text', 'The server does not answer; retrying.');
+        }
       }
       window.setTimeout(poll, RUN_POLL_MS);
     }

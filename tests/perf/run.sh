@@ -32,7 +32,7 @@ E2E_CALLS=100000
 RSS_CALLS=1000000
 DO_BUILD=1
 DO_PROFILE=1
-COMMAND_LINE="tests/perf/run.sh $*"
+COMMAND_LINE="tests/perf/run.sh${*:+ $*}"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in

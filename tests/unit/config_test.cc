@@ -447,5 +447,19 @@ TEST_F(ServiceBindingTest, BindingsOfOtherTypesAreIgnored) {
   EXPECT_TRUE(config.database_url.empty());
 }
 
+TEST(ConfigTest, ClaimLeaseComesFromFlagOrEnvironmentWithinBounds) {
+  EXPECT_EQ(LoadConfig({}, {}).claim_lease, std::chrono::seconds(15));
+  EXPECT_EQ(LoadConfig({"--lease-seconds=4"}, {}).claim_lease, std::chrono::seconds(4));
+  EXPECT_EQ(LoadConfig({}, {{"PCFDEMO_LEASE_SECONDS", "60"}}).claim_lease,
+            std::chrono::seconds(60));
+  EXPECT_EQ(LoadConfig({"--lease-seconds", "5"}, {{"PCFDEMO_LEASE_SECONDS", "60"}}).claim_lease,
+            std::chrono::seconds(5));
+  // Below three seconds the renewal (every third of the lease) would be under memcached's
+  // one-second resolution.
+  EXPECT_THAT(ErrorOf({"--lease-seconds=2"}, {}), HasSubstr("--lease-seconds"));
+  EXPECT_THAT(ErrorOf({}, {{"PCFDEMO_LEASE_SECONDS", "x"}}), HasSubstr("PCFDEMO_LEASE_SECONDS"));
+  EXPECT_THAT(ConfigUsage(), HasSubstr("PCFDEMO_LEASE_SECONDS"));
+}
+
 }  // namespace
 }  // namespace pcfdemo

@@ -102,7 +102,19 @@ std::optional<int64_t> RequestWorker::Step() {
     return std::nullopt;
   }
 
-  int64_t timestamp = runs_->CreateRun(clock_->NowSeconds(), request.calls, request.strategy);
+  int64_t timestamp = 0;
+  try {
+    timestamp = runs_->CreateRun(clock_->NowSeconds(), request.calls, request.strategy);
+  } catch (const BackendError&) {
+    // No run recorded, so the trigger is still pending: free it for the next poll of any
+    // worker instead of holding it for the whole lease.
+    try {
+      triggers_->ReleaseClaim(options_.worker_id);
+    } catch (const BackendError&) {
+      // The store is away too; the claim then frees itself when the lease ends.
+    }
+    throw;
+  }
   triggers_->RecordRun(timestamp);
   std::ostringstream started;
   started << "run " << timestamp << " started: " << request.calls << " calls, strategy "

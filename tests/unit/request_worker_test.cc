@@ -6,6 +6,7 @@
 #include <regex>
 #include <thread>
 
+#include "pcfdemo/backend_error.h"
 #include "pcfdemo/clock.h"
 #include "pcfdemo/in_memory_key_value_store.h"
 #include "pcfdemo/in_memory_run_repository.h"
@@ -145,6 +146,39 @@ TEST_F(RequestWorkerTest, StopDuringARunMarksItAbandonedWithWhatItMadeAndFreesTh
   EXPECT_EQ(run->succeeded_calls, run->current_request_count);
   EXPECT_FALSE(triggers_.Current());
   EXPECT_FALSE(store_.Get("pcfdemo.claim"));
+}
+
+// Cannot create the first run, as when the database goes away just then.
+class FirstCreateFails : public InMemoryRunRepository {
+ public:
+  int64_t CreateRun(int64_t start_seconds, int64_t calls, Strategy strategy) override {
+    if (!failed_) {
+      failed_ = true;
+      throw BackendError("mysql", "creating a run: Lost connection to server during query");
+    }
+    return InMemoryRunRepository::CreateRun(start_seconds, calls, strategy);
+  }
+
+ private:
+  bool failed_ = false;
+};
+
+TEST_F(RequestWorkerTest, ARunThatCannotBeCreatedLeavesTheTriggerToTheNextPoll) {
+  Trigger(30, Strategy::kAtomic);
+  FirstCreateFails runs;
+  Receiver receiver(&runs, "0/test");
+  ReceiverClient client(&receiver);
+  RequestWorker worker(&triggers_, &runs, &client, &clock_, Options("w1"));
+  EXPECT_THROW(worker.Step(), BackendError);
+  EXPECT_FALSE(store_.Get("pcfdemo.claim"));
+  EXPECT_EQ(runs.CountRuns(), 0);
+
+  // No lease to wait for: the next worker to poll runs the trigger.
+  RequestWorker other(&triggers_, &runs, &client, &clock_, Options("w2"));
+  std::optional<int64_t> timestamp = other.Step();
+  ASSERT_TRUE(timestamp);
+  EXPECT_EQ(runs.GetRun(*timestamp)->current_request_count, 30);
+  EXPECT_FALSE(triggers_.Current());
 }
 
 TEST_F(RequestWorkerTest, LoopRunsATriggerAndReturnsOnStop) {

@@ -78,6 +78,7 @@ launch() {
   local name=$1
   shift
   failed_component=$name
+  echo "--- start.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$log_dir/$name.log"
   setsid "$@" </dev/null >>"$log_dir/$name.log" 2>&1 &
   echo $! >"$run_dir/$name.pid"
 }

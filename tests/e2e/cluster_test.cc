@@ -88,6 +88,12 @@ json Parse(const HttpTestResponse& response) {
   return value.is_discarded() ? json() : value;
 }
 
+void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
 std::string Tail(const std::string& text, size_t bytes = 3000) {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
@@ -120,15 +126,17 @@ class ClusterTest : public ::testing::Test {
     for (int i = 0; i < kWebInstances; ++i) StartWeb(i);
     for (int i = 0; i < kWebInstances; ++i) {
       int port = web_ports_[i];
-      ASSERT_TRUE(WaitUntil(seconds(30), [&] {
-        return webs_[i]->Running() && HttpTestGet(port, "/readyz").status == 200;
-      })) << "web-" << i << " not ready:\n"
+      ASSERT_TRUE(WaitUntil(
+          seconds(30),
+          [&] { return webs_[i]->Running() && HttpTestGet(port, "/readyz").status == 200; }))
+          << "web-" << i << " not ready:\n"
           << Tail(webs_[i]->Log());
     }
     StartNginx();
-    ASSERT_TRUE(WaitUntil(seconds(20), [&] {
-      return nginx_->Running() && HttpTestGet(nginx_port_, "/readyz").status == 200;
-    })) << "nginx not ready:\n"
+    ASSERT_TRUE(WaitUntil(
+        seconds(20),
+        [&] { return nginx_->Running() && HttpTestGet(nginx_port_, "/readyz").status == 200; }))
+        << "nginx not ready:\n"
         << Tail(nginx_->Log()) << ReadFile(dir_ / "nginx-error.log");
     for (int i = 0; i < kRequestWorkers; ++i) StartWorker(i);
   }
@@ -136,7 +144,8 @@ class ClusterTest : public ::testing::Test {
   void TearDown() override {
     if (HasFailure()) {
       for (size_t i = 0; i < workers_.size(); ++i) {
-        if (workers_[i]) std::cerr << "--- request-worker-" << i << "\n" << Tail(workers_[i]->Log());
+        if (workers_[i])
+          std::cerr << "--- request-worker-" << i << "\n" << Tail(workers_[i]->Log());
       }
       for (size_t i = 0; i < webs_.size(); ++i) {
         std::cerr << "--- web-" << i << "\n" << Tail(webs_[i]->Log());
@@ -160,20 +169,14 @@ class ClusterTest : public ::testing::Test {
     int port = FreeLoopbackPort();
     ASSERT_GT(port, 0);
     web_ports_.push_back(port);
-    std::vector<std::string> argv = {PCFDEMO_WEB_BINARY,
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--port",
-                                     std::to_string(port),
-                                     "--instance-index",
-                                     std::to_string(index),
-                                     "--no-workers",
-                                     "--max-calls",
-                                     std::to_string(kMaxCalls),
-                                     "--data-dir",
-                                     (dir_ / ("web-" + std::to_string(index))).string(),
-                                     "--destination",
-                                     NginxUrl("/receiver")};
+    std::vector<std::string> argv = {
+        PCFDEMO_WEB_BINARY,    "--bind",
+        "127.0.0.1",           "--port",
+        std::to_string(port),  "--instance-index",
+        std::to_string(index), "--no-workers",
+        "--max-calls",         std::to_string(kMaxCalls),
+        "--data-dir",          (dir_ / ("web-" + std::to_string(index))).string(),
+        "--destination",       NginxUrl("/receiver")};
     webs_.push_back(std::make_unique<ChildProcess>(
         argv, (dir_ / ("web-" + std::to_string(index) + ".log")).string(), backend_env_));
   }
@@ -181,47 +184,52 @@ class ClusterTest : public ::testing::Test {
   void StartNginx() {
     std::string upstreams;
     for (int port : web_ports_) upstreams += "    server 127.0.0.1:" + std::to_string(port) + ";\n";
-    std::string prefix = dir_.string();
     // One process (no master): it runs as this user, and nothing is left if the test dies.
-    std::string conf = "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-                       "pid " + prefix + "/nginx.pid;\n"
-                       "error_log " + prefix + "/nginx-error.log warn;\n"
-                       "events { worker_connections 1024; }\n"
-                       "http {\n"
-                       "  access_log off;\n"
-                       "  client_body_temp_path " + prefix + "/client_body;\n"
-                       "  proxy_temp_path " + prefix + "/proxy;\n"
-                       "  fastcgi_temp_path " + prefix + "/fastcgi;\n"
-                       "  uwsgi_temp_path " + prefix + "/uwsgi;\n"
-                       "  scgi_temp_path " + prefix + "/scgi;\n"
-                       "  upstream pcfdemo_web {\n" + upstreams +
-                       "    keepalive 32;\n"
-                       "    keepalive_timeout 30s;\n"
-                       "  }\n"
-                       "  server {\n"
-                       "    listen 127.0.0.1:" + std::to_string(nginx_port_) + ";\n"
-                       "    location / {\n"
-                       "      proxy_pass http://pcfdemo_web;\n"
-                       "      proxy_http_version 1.1;\n"
-                       "      proxy_set_header Connection \"\";\n"
-                       "      proxy_set_header Host $host:$server_port;\n"
-                       "      proxy_connect_timeout 2s;\n"
-                       "      proxy_read_timeout 30s;\n"
-                       "    }\n"
-                       "  }\n"
-                       "}\n";
+    std::string conf = R"(daemon off;
+master_process off;
+worker_processes 1;
+pid @DIR@/nginx.pid;
+error_log @DIR@/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path @DIR@/client_body;
+  proxy_temp_path @DIR@/proxy;
+  fastcgi_temp_path @DIR@/fastcgi;
+  uwsgi_temp_path @DIR@/uwsgi;
+  scgi_temp_path @DIR@/scgi;
+  upstream pcfdemo_web {
+@UPSTREAMS@    keepalive 32;
+    keepalive_timeout 30s;
+  }
+  server {
+    listen 127.0.0.1:@PORT@;
+    location / {
+      proxy_pass http://pcfdemo_web;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host:$server_port;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 30s;
+    }
+  }
+}
+)";
+    ReplaceAll(conf, "@DIR@", dir_.string());
+    ReplaceAll(conf, "@UPSTREAMS@", upstreams);
+    ReplaceAll(conf, "@PORT@", std::to_string(nginx_port_));
     std::ofstream(dir_ / "nginx.conf") << conf;
     nginx_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{nginx_binary_, "-p", prefix, "-c", (dir_ / "nginx.conf").string(),
-                                 "-e", (dir_ / "nginx-error.log").string()},
+        std::vector<std::string>{nginx_binary_, "-p", dir_.string(), "-c",
+                                 (dir_ / "nginx.conf").string(), "-e",
+                                 (dir_ / "nginx-error.log").string()},
         (dir_ / "nginx.log").string());
   }
 
   void StartWorker(int index) {
-    std::vector<std::string> argv = {PCFDEMO_WORKER_BINARY,  "request",
-                                     "--poll-interval-ms",   "50",
-                                     "--call-timeout-ms",    "5000",
-                                     "--lease-seconds",      std::to_string(LeaseSeconds())};
+    std::vector<std::string> argv = {
+        PCFDEMO_WORKER_BINARY, "request", "--poll-interval-ms", "50",
+        "--call-timeout-ms",   "5000",    "--lease-seconds",    std::to_string(LeaseSeconds())};
     workers_.push_back(std::make_unique<ChildProcess>(
         argv, (dir_ / ("request-worker-" + std::to_string(index) + ".log")).string(),
         backend_env_));
@@ -272,7 +280,9 @@ class ClusterTest : public ::testing::Test {
       if (newest > 0 && newest != newest_before) timestamp = newest;
       return timestamp != 0;
     });
-    if (timestamp != 0) EXPECT_EQ(Run(timestamp)["max_possible_count"], calls);
+    if (timestamp != 0) {
+      EXPECT_EQ(Run(timestamp)["max_possible_count"], calls);
+    }
     return timestamp;
   }
 
@@ -477,8 +487,8 @@ TEST_F(ClusterTest, MariaDbRestartInTheMiddleOfARunRecovers) {
   int64_t restarted_at = NowMillis();
   mariadb.Stop();
   // While it is down the instances say so, and the calls of the run fail.
-  EXPECT_TRUE(WaitUntil(seconds(10),
-                        [&] { return HttpTestGet(web_ports_[0], "/readyz").status == 503; }));
+  EXPECT_TRUE(
+      WaitUntil(seconds(10), [&] { return HttpTestGet(web_ports_[0], "/readyz").status == 503; }));
   mariadb.Start();
 
   ASSERT_TRUE(WaitUntil(seconds(30), [&] {

@@ -63,10 +63,13 @@ CpuTimeSource* ThreadCpuClock() {
 
 // --- DutyCycle ---
 
-DutyCycle::DutyCycle(int target_percent, int64_t slice_micros)
-    : target_percent_(target_percent), slice_micros_(slice_micros) {
+DutyCycle::DutyCycle(int target_percent, int64_t slice_micros, int64_t max_carry_micros)
+    : target_percent_(target_percent),
+      slice_micros_(slice_micros),
+      max_carry_micros_(max_carry_micros) {
   CheckTarget(target_percent);
   if (slice_micros <= 0) throw std::invalid_argument("duty-cycle slice must be positive");
+  if (max_carry_micros < 0) throw std::invalid_argument("duty-cycle carry must not be negative");
 }
 
 void DutyCycle::SetTarget(int target_percent) {
@@ -93,9 +96,9 @@ int64_t DutyCycle::NextBusyMicros(int64_t wall_micros, int64_t cpu_micros) {
 
   // What the target asked for over the slice just ended, against what the thread used.
   // Carried with a gain of one this settles in one slice: the next busy time becomes
-  // target × (the slice's real length) plus whatever CPU the last burst fell short by.
+  // target × (the slice's real length) plus whatever CPU the last bursts fell short by.
   const int64_t owed = wall * target_percent_ / 100 - cpu;
-  carried_ = std::clamp<int64_t>(carried_ + owed, -slice_micros_, slice_micros_);
+  carried_ = std::clamp<int64_t>(carried_ + owed, -max_carry_micros_, max_carry_micros_);
   return std::clamp<int64_t>(share + carried_, 0, slice_micros_);
 }
 
@@ -111,6 +114,9 @@ CpuBurner::CpuBurner(Clock* clock, CpuTimeSource* cpu_time, CpuBurnerOptions opt
   }
   if (options_.achieved_window <= std::chrono::microseconds(0)) {
     throw std::invalid_argument("CPU burner achieved window must be positive");
+  }
+  if (options_.max_carry < std::chrono::microseconds(0)) {
+    throw std::invalid_argument("CPU burner carry must not be negative");
   }
 }
 
@@ -194,7 +200,7 @@ double CpuBurner::achieved_percent() const {
 void CpuBurner::Burn(ThreadState* state) {
   const int64_t slice = options_.slice.count();
   const double window = static_cast<double>(options_.achieved_window.count());
-  DutyCycle duty(target_.load(), slice);
+  DutyCycle duty(target_.load(), slice, options_.max_carry.count());
   bool have_achieved = false;
   double achieved = 0;
 

@@ -125,21 +125,49 @@ TEST(DutyCycleTest, FullTargetNeverSleeps) {
   }
 }
 
-TEST(DutyCycleTest, StarvationIsMadeUpWithAtMostOneSliceOfExtraCpu) {
-  DutyCycle duty(50, kSlice);
+TEST(DutyCycleTest, AShortStarvationIsMadeUpInFull) {
+  DutyCycle duty(50, kSlice, /*max_carry_micros=*/250000);
   duty.NextBusyMicros(0, 0);
-  // The thread got no CPU at all for a whole second: it is owed 500 ms but carries 20.
-  EXPECT_EQ(duty.NextBusyMicros(1000000, 0), kSlice);
-  EXPECT_EQ(duty.carried_micros(), kSlice);
-  // Given the CPU back, it burns two full slices (10 ms more than its share in each) and
-  // then returns to its share.
-  int64_t wall = 1000000 + kSlice;
-  int64_t cpu = kSlice;
+  // The thread got no CPU for 100 ms: it is 50 ms behind.
+  int64_t wall = 100000;
+  int64_t cpu = 0;
   EXPECT_EQ(duty.NextBusyMicros(wall, cpu), kSlice);
+  EXPECT_EQ(duty.carried_micros(), 50000);
+  // Each full slice makes up 10 ms: five of them (this one included), then its share.
+  for (int i = 0; i < 4; ++i) {
+    wall += kSlice;
+    cpu += kSlice;
+    EXPECT_EQ(duty.NextBusyMicros(wall, cpu), kSlice) << "slice " << i;
+  }
+  EXPECT_EQ(duty.carried_micros(), 10000);
   wall += kSlice;
   cpu += kSlice;
   EXPECT_EQ(duty.NextBusyMicros(wall, cpu), 10000);
   EXPECT_EQ(duty.carried_micros(), 0);
+  wall += kSlice;
+  cpu += 10000;
+  EXPECT_EQ(duty.NextBusyMicros(wall, cpu), 10000);
+  // Over the whole stretch, the thread used half of the wall time.
+  EXPECT_EQ(cpu * 2, wall);
+}
+
+TEST(DutyCycleTest, ALongStarvationIsMadeUpOnlyUpToTheCarryBound) {
+  DutyCycle duty(50, kSlice, /*max_carry_micros=*/100000);
+  duty.NextBusyMicros(0, 0);
+  // No CPU at all for ten seconds: 5 s behind, but only 100 ms are carried.
+  int64_t wall = 10000000;
+  int64_t cpu = 0;
+  EXPECT_EQ(duty.NextBusyMicros(wall, cpu), kSlice);
+  EXPECT_EQ(duty.carried_micros(), 100000);
+  int full_slices = 1;
+  for (int i = 0; i < 100; ++i) {
+    wall += kSlice;
+    cpu += kSlice;
+    if (duty.NextBusyMicros(wall, cpu) < kSlice) break;
+    ++full_slices;
+  }
+  // 100 ms made up at 10 ms per full slice, the slice that found the debt included.
+  EXPECT_EQ(full_slices, 10);
 }
 
 TEST(DutyCycleTest, BurningTooMuchShortensTheNextBurst) {
@@ -166,6 +194,7 @@ TEST(DutyCycleTest, RejectsTargetsOutsideOneToAHundred) {
   EXPECT_THROW(DutyCycle(101, kSlice), std::invalid_argument);
   EXPECT_THROW(DutyCycle(-5, kSlice), std::invalid_argument);
   EXPECT_THROW(DutyCycle(50, 0), std::invalid_argument);
+  EXPECT_THROW(DutyCycle(50, kSlice, -1), std::invalid_argument);
   DutyCycle duty(50, kSlice);
   EXPECT_THROW(duty.SetTarget(0), std::invalid_argument);
   EXPECT_EQ(duty.target_percent(), 50);

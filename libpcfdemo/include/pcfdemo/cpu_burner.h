@@ -45,15 +45,16 @@ CpuTimeSource* ThreadCpuClock();
 // The control law of one burning thread, without threads or clocks: given where the
 // thread stands at the start of each slice, it says how much CPU time to burn in that
 // slice. It is an integral controller with a gain of one: the shortfall (or excess) of
-// CPU time against target × elapsed wall time is carried into the next slice, bounded by
-// one slice either way so that a starved thread does not burn flat out for long once it
-// gets the CPU back.
+// CPU time against target × elapsed wall time is carried into the next slices. The carry
+// is bounded (max_carry_micros either way), so a thread that was starved for long makes up
+// only the recent part of its shortfall and does not burn flat out for long once it gets
+// the CPU back; a short burst of contention, though, leaves the average on target.
 //
 // Not thread-safe: one DutyCycle belongs to one thread.
 class DutyCycle {
  public:
-  // REQUIRES: 1 <= target_percent <= 100, slice_micros > 0.
-  DutyCycle(int target_percent, int64_t slice_micros);
+  // REQUIRES: 1 <= target_percent <= 100, slice_micros > 0, max_carry_micros >= 0.
+  DutyCycle(int target_percent, int64_t slice_micros, int64_t max_carry_micros = 250000);
 
   // Called at the start of every slice with the thread's wall and CPU clocks. Returns the
   // CPU time to burn before sleeping, 0..slice_micros. The first call only takes its
@@ -77,6 +78,7 @@ class DutyCycle {
  private:
   int target_percent_;
   int64_t slice_micros_;
+  int64_t max_carry_micros_;
   bool started_ = false;
   int64_t last_wall_ = 0;
   int64_t last_cpu_ = 0;
@@ -91,6 +93,9 @@ struct CpuBurnerOptions {
   std::chrono::microseconds slice{20000};
   // Time constant of the smoothing behind achieved_percent().
   std::chrono::microseconds achieved_window{1000000};
+  // Most CPU time a thread makes up (or holds back) after it got less (or more) than its
+  // target; see DutyCycle.
+  std::chrono::microseconds max_carry{250000};
 };
 
 class CpuBurner {

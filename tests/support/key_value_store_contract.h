@@ -30,9 +30,6 @@ struct KeyValueStoreTarget {
   std::function<void(std::chrono::seconds duration)> let_time_pass;
 };
 
-// Names the target in test listings instead of dumping its bytes.
-inline void PrintTo(const KeyValueStoreTarget& target, std::ostream* out) { *out << target.name; }
-
 // Keeps gtest from dumping the target's bytes in failure messages.
 inline void PrintTo(const KeyValueStoreTarget& target, std::ostream* out) {
   *out << target.name;

@@ -47,9 +47,6 @@ struct RunRepositoryTarget {
   std::function<std::string()> unavailable;
 };
 
-// Names the target in test listings instead of dumping its bytes.
-inline void PrintTo(const RunRepositoryTarget& target, std::ostream* out) { *out << target.name; }
-
 // Names the target in test output instead of dumping its bytes.
 inline void PrintTo(const RunRepositoryTarget& target, std::ostream* out) {
   *out << target.name;

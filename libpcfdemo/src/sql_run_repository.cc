@@ -416,9 +416,21 @@ void SqlRunRepository::OpenConnection(std::size_t position) {
   session.open(soci::sqlite3, ConnectString());
   if (position == 0) {
     // WAL lets readers proceed while one connection writes. The mode is stored in the
-    // file, so setting it on the first connection is enough.
+    // file, so setting it on the first connection is enough. Switching needs the file to
+    // itself and SQLite answers "locked" at once, without its busy timeout, while another
+    // process holds it: retry for up to the busy timeout.
     std::string mode;
-    session << "PRAGMA journal_mode=WAL", soci::into(mode);
+    constexpr int kAttempts = kSqliteBusyTimeoutSeconds * 20;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        session << "PRAGMA journal_mode=WAL", soci::into(mode);
+        break;
+      } catch (const soci::soci_error& error) {
+        bool locked = std::string(error.what()).find("locked") != std::string::npos;
+        if (!locked || attempt == kAttempts) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
   }
   session << "PRAGMA synchronous=NORMAL";
 }

@@ -9,7 +9,7 @@ PCFDEMO_BUILD_PACKAGES=(
 PCFDEMO_TEST_PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   memcached libmemcached-tools sasl2-bin libsasl2-modules mariadb-server mariadb-client nginx
-  curl procps python3 python3-yaml binutils
+  curl jq procps python3 python3-yaml binutils
   # Browser tests. npm is left out: NodeSource's nodejs bundles it and conflicts with
   # Debian's npm package; tests/browser/run.sh installs npm only when no npm command exists.
   chromium nodejs

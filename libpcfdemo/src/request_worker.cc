@@ -181,7 +181,8 @@ void RequestWorker::Finish(int64_t timestamp, const FanoutReport& report) {
   Log(finished.str());
 
   if (claim_lost_) {
-    Log("run " + std::to_string(timestamp) + ": claim lost (its lease ended or the store was emptied), trigger left");
+    Log("run " + std::to_string(timestamp) +
+        ": claim lost (its lease ended or the store was emptied), trigger left");
   } else {
     triggers_->Clear();
   }

@@ -357,6 +357,11 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
     check.error = reason;
     return check;
   }
+  if (url->target.find('?') != std::string::npos) {
+    check.error =
+        "the destination must not carry a query: pcfdemo adds timestamp and strategy itself";
+    return check;
+  }
   if (!policy.allowed.Allows(*url)) {
     std::string shown =
         url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;

@@ -26,7 +26,9 @@ struct BadBody {
   std::string error_mentions;
 };
 
-void PrintTo(const BadBody& bad, std::ostream* out) { *out << bad.body; }
+void PrintTo(const BadBody& bad, std::ostream* out) {
+  *out << bad.body;
+}
 
 class RunRequestRefusal : public ::testing::TestWithParam<BadBody> {};
 
@@ -87,6 +89,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{"BadPort", R"({"calls":5,"destination":"http://127.0.0.1:99999/receiver"})",
                 "port"},
         BadBody{"SpaceInUrl", R"({"calls":5,"destination":"http://127.0.0.1:8080/a b"})", "spaces"},
+        BadBody{"Query",
+                R"({"calls":5,"destination":"http://127.0.0.1:8080/receiver?timestamp=123"})",
+                "must not carry a query"},
+        BadBody{"EmptyQuery", R"({"calls":5,"destination":"http://127.0.0.1:8080/receiver?"})",
+                "must not carry a query"},
         BadBody{"Fragment", R"({"calls":5,"destination":"http://127.0.0.1:8080/r#x"})", "fragment"},
         BadBody{"HostNotAllowed", R"({"calls":5,"destination":"http://example.com/receiver"})",
                 "not an allowed destination"},

@@ -64,10 +64,11 @@ Reply SetState(App& app, const Pistache::Rest::Request& request) {
   json body;
   try {
     body = json::parse(request.body());
-  } catch (const json::parse_error&) {
-    return ErrorReply(Code::Bad_Request,
-                      "the request body is not valid JSON; send {\"state\":\"ON\","
-                      "\"target_percent\":50,\"duration_s\":300} or {\"state\":\"OFF\"}");
+  } catch (const json::exception&) {  // parse_error, or out_of_range for 1e400
+    return ErrorReply(
+        Code::Bad_Request,
+        "the request body is not valid JSON or holds a number out of range; send {\"state\":\"ON\","
+        "\"target_percent\":50,\"duration_s\":300} or {\"state\":\"OFF\"}");
   }
   if (!body.is_object()) {
     return ErrorReply(Code::Bad_Request, "the request body must be a JSON object");

@@ -293,6 +293,11 @@ RunRequestCheck CheckRunRequest(std::string_view body, const RunRequestPolicy& p
     check.error = "the request body is not valid JSON (the error is near byte " +
                   std::to_string(e.byte) + "); " + example;
     return check;
+  } catch (const json::exception&) {
+    // For example a number too large for a double (1e400).
+    check.error =
+        "the request body holds a value that cannot be read (a number out of range?); " + example;
+    return check;
   }
   if (!parsed.is_object()) {
     check.error = "the request body must be a JSON object; " + example;

@@ -245,6 +245,11 @@ TEST_F(WebStandalone, CpuLoadSwitchValidatesAndReports) {
                 .status,
             400);
   EXPECT_EQ(HttpTestSendJson(port_, "PUT", "/api/cpu-load", R"({"state":"MAYBE"})").status, 400);
+  HttpTestResponse huge =
+      HttpTestSendJson(port_, "PUT", "/api/cpu-load", R"({"state":"ON","duration_s":1e400})");
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  EXPECT_NE(huge.body.find("out of range"), std::string::npos) << huge.body;
+  EXPECT_EQ(TriggerRun(R"({"calls":1e400})").status, 400);
   EXPECT_EQ(Parse(HttpTestGet(port_, "/api/cpu-load"))["state"], "OFF");
 
   HttpTestResponse on = HttpTestSendJson(port_, "PUT", "/api/cpu-load",

@@ -89,6 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{"BadPort", R"({"calls":5,"destination":"http://127.0.0.1:99999/receiver"})",
                 "port"},
         BadBody{"SpaceInUrl", R"({"calls":5,"destination":"http://127.0.0.1:8080/a b"})", "spaces"},
+        BadBody{"CallsOutOfDoubleRange", R"({"calls":1e400})", "out of range"},
         BadBody{"Query",
                 R"({"calls":5,"destination":"http://127.0.0.1:8080/receiver?timestamp=123"})",
                 "must not carry a query"},

@@ -4,8 +4,11 @@
 //                       operator disabled readiness.
 // POST /readyz/disable  forces /readyz to 503 (take this instance out of rotation).
 // POST /readyz/enable   lifts that.
+// Both switches refuse with 403 a request that a browser says comes from another site
+// (RefuseCrossSiteRequest), so a foreign page cannot take the instance out of rotation.
 #include <nlohmann/json.hpp>
 
+#include "page_forms.h"
 #include "routes.h"
 #include "routing.h"
 
@@ -84,7 +87,10 @@ void RegisterHealth(Pistache::Rest::Router& router, App& app) {
            });
 
   AddRoute(router, app, Pistache::Http::Method::Post, "/readyz/disable",
-           [&app](const Pistache::Rest::Request&) {
+           [&app](const Pistache::Rest::Request& request) {
+             if (std::optional<std::string> refusal = RefuseCrossSiteRequest(request)) {
+               return ErrorReply(Code::Forbidden, *refusal);
+             }
              if (!app.health.forced_unready.exchange(true)) {
                app.log->Info("readiness disabled by an operator");
              }
@@ -92,7 +98,10 @@ void RegisterHealth(Pistache::Rest::Router& router, App& app) {
            });
 
   AddRoute(router, app, Pistache::Http::Method::Post, "/readyz/enable",
-           [&app](const Pistache::Rest::Request&) {
+           [&app](const Pistache::Rest::Request& request) {
+             if (std::optional<std::string> refusal = RefuseCrossSiteRequest(request)) {
+               return ErrorReply(Code::Forbidden, *refusal);
+             }
              if (app.health.forced_unready.exchange(false)) {
                app.log->Info("readiness enabled by an operator");
              }

@@ -139,15 +139,7 @@ std::string FormTokenField(const PageContext& context) {
          EscapeHtml(context.form_token) + "\">";
 }
 
-std::optional<std::string> RefuseForeignForm(const PageContext& context, const FormFields& fields) {
-  const Pistache::Rest::Request& request = context.request;
-  std::string content_type = Lowercase(HeaderText(request, "Content-Type"));
-  if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
-    return std::string(
-        "this address takes the page's own form (application/x-www-form-urlencoded); "
-        "programs use the JSON API under /api");
-  }
-
+std::optional<std::string> RefuseCrossSiteRequest(const Pistache::Rest::Request& request) {
   std::string fetch_site = Lowercase(HeaderText(request, "Sec-Fetch-Site"));
   std::string origin = HeaderText(request, "Origin");
   // Behind a proxy that rewrites Host, the name the browser used arrives in X-Forwarded-Host.
@@ -160,6 +152,23 @@ std::optional<std::string> RefuseForeignForm(const PageContext& context, const F
                         (forwarded.empty() || origin_host != forwarded);
   if (foreign_origin ||
       (!fetch_site.empty() && fetch_site != "same-origin" && fetch_site != "none")) {
+    return std::string(
+        "the request was sent from another site (its Origin or Sec-Fetch-Site header says so); "
+        "only this site's pages and clients without an Origin may change anything here");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RefuseForeignForm(const PageContext& context, const FormFields& fields) {
+  const Pistache::Rest::Request& request = context.request;
+  std::string content_type = Lowercase(HeaderText(request, "Content-Type"));
+  if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return std::string(
+        "this address takes the page's own form (application/x-www-form-urlencoded); "
+        "programs use the JSON API under /api");
+  }
+
+  if (std::optional<std::string> refusal = RefuseCrossSiteRequest(request)) {
     return std::string(
         "the form was sent from another site; only this site's pages may "
         "change anything here");

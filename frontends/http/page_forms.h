@@ -53,6 +53,12 @@ std::string FormTokenField(const PageContext& context);
 // The reason is a sentence for the person who sent the form.
 std::optional<std::string> RefuseForeignForm(const PageContext& context, const FormFields& fields);
 
+// Why `request` must be refused as coming from another site, or nullopt: an Origin header
+// that is present must name this host (Host, or X-Forwarded-Host), and a Sec-Fetch-Site
+// header that is present must say same-origin or none. A request with neither header (curl,
+// scripts) passes. The reason is a sentence for the sender.
+std::optional<std::string> RefuseCrossSiteRequest(const Pistache::Rest::Request& request);
+
 // The value of a request header as sent, or "" when absent.
 std::string HeaderText(const Pistache::Rest::Request& request, const std::string& name);
 

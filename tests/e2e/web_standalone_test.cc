@@ -235,6 +235,30 @@ TEST_F(WebStandalone, ProbesAndTheirOperatorSwitches) {
   EXPECT_EQ(HttpTestGet(port_, "/readyz").status, 200);
 }
 
+// A page on another site must not be able to take the instance out of rotation; a program
+// without an Origin (curl -X POST) and this site's own pages still can.
+TEST_F(WebStandalone, ReadinessSwitchesRefuseCrossSiteRequests) {
+  for (const char* target : {"/readyz/disable", "/readyz/enable"}) {
+    for (const HttpTestHeaders& headers : {HttpTestHeaders{{"Origin", "http://evil.example"}},
+                                           HttpTestHeaders{{"Origin", "http://127.0.0.1:1"}},
+                                           HttpTestHeaders{{"Sec-Fetch-Site", "cross-site"}},
+                                           HttpTestHeaders{{"Sec-Fetch-Site", "same-site"}}}) {
+      HttpTestResponse refused = HttpTestRequest(port_, "POST", target, "", headers);
+      EXPECT_EQ(refused.status, 403) << target << " " << headers[0].second;
+      EXPECT_NE(Parse(refused)["error"].get<std::string>().find("another site"), std::string::npos)
+          << refused.body;
+    }
+  }
+  EXPECT_EQ(HttpTestGet(port_, "/readyz").status, 200);
+
+  std::string own_origin = "http://127.0.0.1:" + std::to_string(port_);
+  EXPECT_EQ(HttpTestRequest(port_, "POST", "/readyz/disable", "", {{"Origin", own_origin}}).status,
+            200);
+  EXPECT_EQ(HttpTestGet(port_, "/readyz").status, 503);
+  EXPECT_EQ(HttpTestRequest(port_, "POST", "/readyz/enable").status, 200);
+  EXPECT_EQ(HttpTestGet(port_, "/readyz").status, 200);
+}
+
 TEST_F(WebStandalone, CpuLoadSwitchValidatesAndReports) {
   EXPECT_EQ(HttpTestSendJson(port_, "PUT", "/api/cpu-load",
                              R"({"state":"ON","target_percent":150,"duration_s":10})")

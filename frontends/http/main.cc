@@ -173,8 +173,16 @@ int Serve(const std::vector<std::string>& args) {
   SetNotFoundRoute(router, app);
 
   int threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-  Pistache::Http::Endpoint endpoint(
-      Pistache::Address(config.bind_address, Pistache::Port(static_cast<uint16_t>(config.port))));
+  Pistache::Address address;
+  try {
+    address =
+        Pistache::Address(config.bind_address, Pistache::Port(static_cast<uint16_t>(config.port)));
+  } catch (const std::exception& e) {
+    std::cerr << "pcfdemo-web: --bind: cannot listen on \"" << config.bind_address
+              << "\": " << e.what() << "\n";
+    return 2;
+  }
+  Pistache::Http::Endpoint endpoint(address);
   endpoint.init(Pistache::Http::Endpoint::options()
                     .threads(threads)
                     .flags(Pistache::Tcp::Options::ReuseAddr)

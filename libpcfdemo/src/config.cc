@@ -3,6 +3,8 @@
 
 #include "pcfdemo/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -30,6 +32,25 @@ constexpr int kDefaultMemcachedPort = 11211;
 constexpr int kDefaultMysqlPort = 3306;
 
 // --- small parsing pieces ---------------------------------------------------------------
+
+// Why the listener (Pistache::Address) cannot take `address`, or "" when it can: an IPv4
+// address in dotted-quad form, "localhost", or an IPv6 address in brackets ("[::1]").
+// Limitation: other host names are refused, though a resolver might know them.
+std::string BindAddressProblem(const std::string& address) {
+  unsigned char bytes[16];
+  if (address == "localhost" || inet_pton(AF_INET, address.c_str(), bytes) == 1) return "";
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    std::string inner = address.substr(1, address.size() - 2);
+    if (inet_pton(AF_INET6, inner.c_str(), bytes) == 1) return "";
+    return "\"" + address + "\" is not an IPv6 address";
+  }
+  if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
+    return "write an IPv6 address in brackets, like [" + address + "]";
+  }
+  return "\"" + address +
+         "\" is not an address to listen on; give an IPv4 address like 0.0.0.0 or 127.0.0.1, "
+         "localhost, or an IPv6 address in brackets like [::1]";
+}
 
 std::string Trim(const std::string& s) {
   size_t begin = 0;
@@ -255,6 +276,9 @@ const std::vector<Setting>& Settings() {
        [](Layer& l, const std::string& name, const std::string& v) {
          std::string t = Trim(v);
          if (t.empty()) throw ConfigError(name + ": expected an address, got nothing");
+         if (std::string problem = BindAddressProblem(t); !problem.empty()) {
+           throw ConfigError(name + ": " + problem);
+         }
          l.bind_address = t;
        }},
       {"port",

@@ -203,6 +203,19 @@ TEST(ConfigTest, EffectiveDatabaseUrlDefaultsToSqliteInAbsoluteDataDir) {
   EXPECT_EQ(config.EffectiveDatabaseUrl(), "memory:");
 }
 
+// Pistache's listener aborts on an address it cannot parse; LoadConfig refuses it first.
+TEST(ConfigTest, BindTakesOnlyAddressesTheListenerCanUse) {
+  for (const char* bad : {"999.1.1.1", "notahost", "::1", "10.0.0.256", "1.2.3", "[nope]"}) {
+    EXPECT_THAT(ErrorOf({"--bind", bad}, {}), HasSubstr("--bind: ")) << bad;
+    EXPECT_THAT(ErrorOf({}, {{"PCFDEMO_BIND", bad}}), HasSubstr("PCFDEMO_BIND: ")) << bad;
+  }
+  EXPECT_THAT(ErrorOf({"--bind", "::1"}, {}), HasSubstr("[::1]"));
+  for (const char* good : {"0.0.0.0", "127.0.0.1", "localhost", "[::1]", "[::]"}) {
+    EXPECT_EQ(ErrorOf({"--bind", good}, {}), "") << good;
+    EXPECT_EQ(LoadConfig({"--bind", good}, {}).bind_address, good);
+  }
+}
+
 TEST(ConfigTest, UsageListsEveryFlagWithItsVariable) {
   std::string usage = ConfigUsage();
   for (const char* text : {"--bind",

@@ -1,5 +1,7 @@
 #include "pcfdemo/request_worker.h"
 
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
@@ -10,7 +12,8 @@
 namespace pcfdemo {
 namespace {
 
-constexpr int kFinishAttempts = 30;
+// Attempts, one a second, to record a run's outcome while the database is away.
+constexpr int kFinishAttempts = 300;
 
 std::string CallUrl(const std::string& destination, int64_t timestamp, Strategy strategy) {
   std::string url = destination;
@@ -21,7 +24,10 @@ std::string CallUrl(const std::string& destination, int64_t timestamp, Strategy 
 }
 
 bool IsHttpUrl(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+  std::string scheme = url.substr(0, url.find(':'));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return (scheme == "http" || scheme == "https") && url.compare(scheme.size(), 3, "://") == 0;
 }
 
 // Renews a claim every lease/3 on a thread of its own, so a fan-out whose calls stall still
@@ -115,15 +121,32 @@ std::optional<int64_t> RequestWorker::Step() {
     }
     throw;
   }
-  triggers_->RecordRun(timestamp);
+  try {
+    triggers_->RecordRun(timestamp);
+  } catch (const BackendError&) {
+    // The row exists but the store cannot say so, and no other worker could ever find it:
+    // mark it now so it does not stay "running".
+    RunOutcome abandoned;
+    abandoned.status = RunStatus::kAbandoned;
+    runs_->FinishRun(timestamp, abandoned, clock_->NowMicros() / 1000);
+    throw;
+  }
   std::ostringstream started;
   started << "run " << timestamp << " started: " << request.calls << " calls, strategy "
           << StrategyName(request.strategy) << ", concurrency " << request.concurrency
           << ", worker " << options_.worker_id;
   Log(started.str());
 
-  FanoutReport report = Fanout(timestamp, request);
-  Finish(timestamp, report);
+  claim_lost_ = false;
+  cancel_run_ = stop_.load();  // Stop() or a lost claim cancels the run
+  bool recorded = false;
+  {
+    // The claim is renewed until the outcome is recorded, however long the database is away.
+    ClaimKeeper keeper(triggers_, options_.worker_id, options_.lease, &claim_lost_, &cancel_run_);
+    FanoutReport report = Fanout(timestamp, request);
+    recorded = Finish(timestamp, report);
+  }
+  EndTrigger(timestamp, recorded);
   return timestamp;
 }
 
@@ -136,20 +159,15 @@ FanoutReport RequestWorker::Fanout(int64_t timestamp, const RunRequest& request)
 
   progress_total_ = request.calls;
   progress_done_ = progress_succeeded_ = progress_failed_ = 0;
-  claim_lost_ = false;
-  cancel_run_ = stop_.load();  // Stop() or a lost claim cancels the run
-
   auto on_progress = [&](const FanoutProgress& progress) {
     progress_done_ = progress.done;
     progress_succeeded_ = progress.succeeded;
     progress_failed_ = progress.failed;
   };
-
-  ClaimKeeper keeper(triggers_, options_.worker_id, options_.lease, &claim_lost_, &cancel_run_);
   return fanout_.Run(plan, on_progress, &cancel_run_);
 }
 
-void RequestWorker::Finish(int64_t timestamp, const FanoutReport& report) {
+bool RequestWorker::Finish(int64_t timestamp, const FanoutReport& report) {
   RunOutcome outcome;
   outcome.status = report.cancelled ? RunStatus::kAbandoned : RunStatus::kFinished;
   outcome.succeeded_calls = report.succeeded;
@@ -157,19 +175,25 @@ void RequestWorker::Finish(int64_t timestamp, const FanoutReport& report) {
   outcome.instances = report.by_instance;
   outcome.latency = report.latency;
 
-  // The outcome exists only in this process: keep trying while the database is away.
-  for (int attempt = 1;; ++attempt) {
+  // The outcome exists only in this process: keep trying while the database is away (the
+  // claim stays renewed meanwhile), a few more times once asked to stop.
+  bool recorded = false;
+  int attempts_after_stop = 0;
+  for (int attempt = 1; attempt <= kFinishAttempts && attempts_after_stop < 5; ++attempt) {
     try {
       runs_->FinishRun(timestamp, outcome, clock_->NowMicros() / 1000);
+      recorded = true;
       break;
     } catch (const BackendError& error) {
-      if (attempt == kFinishAttempts) {
-        Log("run " + std::to_string(timestamp) + " outcome not recorded: " + error.what());
-        break;
-      }
       if (attempt == 1) Log(std::string("recording the outcome is retried: ") + error.what());
+      if (stop_) ++attempts_after_stop;
       clock_->SleepForMicros(1000000);
     }
+  }
+  if (!recorded) {
+    Log("run " + std::to_string(timestamp) +
+        " outcome not recorded: the database did not answer; the run will be marked abandoned");
+    return false;
   }
 
   std::ostringstream finished;
@@ -179,14 +203,27 @@ void RequestWorker::Finish(int64_t timestamp, const FanoutReport& report) {
            << " ms, p99 " << report.latency.p99_ms << " ms, " << report.calls_per_second()
            << " calls/s";
   Log(finished.str());
+  return true;
+}
 
-  if (claim_lost_) {
+void RequestWorker::EndTrigger(int64_t timestamp, bool recorded) {
+  progress_total_ = progress_done_ = progress_succeeded_ = progress_failed_ = 0;
+
+  // Only the holder of the claim may end the trigger: after a lost claim another worker
+  // may already be running the next one.
+  bool holds_claim = !claim_lost_ && triggers_->RenewClaim(options_.worker_id, options_.lease);
+  if (!holds_claim) {
     Log("run " + std::to_string(timestamp) +
         ": claim lost (its lease ended or the store was emptied), trigger left");
-  } else {
-    triggers_->Clear();
+    return;
   }
-  progress_total_ = progress_done_ = progress_succeeded_ = progress_failed_ = 0;
+  if (recorded) {
+    triggers_->Clear();
+  } else {
+    // The run stays recorded in the trigger: the next worker to claim it marks it abandoned
+    // once the database answers again.
+    triggers_->ReleaseClaim(options_.worker_id);
+  }
 }
 
 void RequestWorker::AbandonOrphan(int64_t timestamp) {

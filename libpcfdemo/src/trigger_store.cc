@@ -11,6 +11,8 @@ namespace {
 constexpr char kTrue[] = "True";
 constexpr char kFalse[] = "False";
 constexpr int kCasAttempts = 16;
+// How long a trigger lives while its parameters are being written.
+constexpr KeyValueStore::Ttl kUnfinishedTriggerTtl(60);
 
 std::optional<int64_t> ParseInt(const std::optional<std::string>& text) {
   if (!text || text->empty()) return std::nullopt;
@@ -45,13 +47,15 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 TriggerStore::TriggerStore(KeyValueStore* store, Clock* clock) : store_(store), clock_(clock) {}
 
 bool TriggerStore::TryTrigger(const RunRequest& request) {
-  bool taken = store_->Add(kWorkInProgressKey, kTrue);
+  // Taken with a time to live first, so a trigger whose parameters never got written (the
+  // store failed halfway) frees itself instead of blocking every later run.
+  bool taken = store_->Add(kWorkInProgressKey, kTrue, kUnfinishedTriggerTtl);
   for (int attempt = 0; !taken && attempt < kCasAttempts; ++attempt) {
     // The original leaves "False" behind after a run; take the trigger from that state.
     std::optional<std::string> state = store_->Get(kWorkInProgressKey);
     if (state && *state != kFalse) return false;
-    taken = state ? store_->CompareAndSet(kWorkInProgressKey, kFalse, kTrue)
-                  : store_->Add(kWorkInProgressKey, kTrue);
+    taken = state ? store_->CompareAndSet(kWorkInProgressKey, kFalse, kTrue, kUnfinishedTriggerTtl)
+                  : store_->Add(kWorkInProgressKey, kTrue, kUnfinishedTriggerTtl);
   }
   if (!taken) return false;
 
@@ -60,6 +64,10 @@ bool TriggerStore::TryTrigger(const RunRequest& request) {
   store_->Set(kConcurrencyKey, std::to_string(request.concurrency));
   store_->Set(kAmountOfCallsKey, std::to_string(request.calls));
   store_->Set(kDestinationUrlKey, request.destination);
+
+  // Complete: the flag now lasts until the run ends, unless a worker already ran the trigger
+  // and set it to "False" (then the compare fails, as it should).
+  store_->CompareAndSet(kWorkInProgressKey, kTrue, kTrue);
   return true;
 }
 

@@ -181,6 +181,63 @@ TEST_F(RequestWorkerTest, ARunThatCannotBeCreatedLeavesTheTriggerToTheNextPoll) 
   EXPECT_FALSE(triggers_.Current());
 }
 
+// A repository whose FinishRun fails while `finish_fails` is set, as a database that is away.
+class FlakyFinishRepository : public InMemoryRunRepository {
+ public:
+  bool FinishRun(int64_t timestamp, const RunOutcome& outcome, int64_t finished_at_ms) override {
+    if (finish_fails) throw BackendError("mysql", "server has gone away");
+    return InMemoryRunRepository::FinishRun(timestamp, outcome, finished_at_ms);
+  }
+  std::atomic<bool> finish_fails{false};
+};
+
+TEST_F(RequestWorkerTest, AnOutcomeTheDatabaseNeverTookLeavesTheRunToBeMarkedAbandoned) {
+  FlakyFinishRepository runs;
+  Receiver receiver(&runs, "0/test");
+  ReceiverClient client(&receiver);
+  Trigger(20, Strategy::kAtomic);
+  runs.finish_fails = true;
+  RequestWorker worker(&triggers_, &runs, &client, &clock_, Options("w1"));
+  std::optional<int64_t> timestamp = worker.Step();
+  ASSERT_TRUE(timestamp);
+  EXPECT_EQ(runs.GetRun(*timestamp)->status, RunStatus::kRunning);
+  ASSERT_TRUE(triggers_.Current());  // not cleared: the run is still to be accounted for
+  EXPECT_EQ(triggers_.Current()->run_timestamp, *timestamp);
+  EXPECT_FALSE(store_.Get("pcfdemo.claim"));
+
+  runs.finish_fails = false;  // the database is back
+  EXPECT_FALSE(worker.Step());
+  EXPECT_EQ(runs.GetRun(*timestamp)->status, RunStatus::kAbandoned);
+  EXPECT_FALSE(triggers_.Current());
+}
+
+TEST_F(RequestWorkerTest, AWorkerThatLostItsClaimNeverClearsTheNextTrigger) {
+  Trigger(50, Strategy::kAtomic);
+  RequestWorker worker(&triggers_, &runs_, &client_, &clock_, Options("w1"));
+  client_.on_call = [&] {
+    if (client_.calls != 10) return;
+    // Meanwhile the lease ended, another worker took over and a new trigger is running.
+    store_.Set("pcfdemo.claim", "w2");
+    store_.Set("amountOfCalls", "77");
+  };
+  std::optional<int64_t> timestamp = worker.Step();
+  ASSERT_TRUE(timestamp);
+  std::optional<pcfdemo::Trigger> current = triggers_.Current();
+  ASSERT_TRUE(current);
+  EXPECT_EQ(current->request.calls, 77);
+  EXPECT_EQ(current->claimed_by, "w2");
+}
+
+TEST_F(RequestWorkerTest, AnUppercaseSchemeIsStillHttp) {
+  RunRequest request;
+  request.calls = 3;
+  request.destination = "HTTP://127.0.0.1:8080/receiver";
+  ASSERT_TRUE(triggers_.TryTrigger(request));
+  RequestWorker worker(&triggers_, &runs_, &client_, &clock_, Options("w1"));
+  ASSERT_TRUE(worker.Step());
+  EXPECT_EQ(client_.calls, 3);
+}
+
 TEST_F(RequestWorkerTest, LoopRunsATriggerAndReturnsOnStop) {
   RequestWorker worker(&triggers_, &runs_, &client_, SystemClock(), Options("w1"));
   std::thread loop([&] { worker.Loop(); });

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "pcfdemo/backend_error.h"
 #include "pcfdemo/clock.h"
 #include "pcfdemo/in_memory_key_value_store.h"
 #include "pcfdemo/mocks/mocks.h"
@@ -73,6 +74,31 @@ TEST_F(TriggerStoreTest, NeverWritesOverATriggerItLost) {
   EXPECT_CALL(store, Get("workInProgress")).WillRepeatedly(Return("True"));
   EXPECT_CALL(store, Set(_, _, _)).Times(0);  // check-then-set would write here
   EXPECT_FALSE(triggers.TryTrigger(Request(5)));
+}
+
+TEST_F(TriggerStoreTest, ATriggerWhoseParametersNeverGotWrittenFreesItself) {
+  // The store failed right after the flag was taken: no parameters follow it.
+  MockKeyValueStore failing;
+  TriggerStore triggers(&failing, &clock_);
+  EXPECT_CALL(failing, Add("workInProgress", "True", _))
+      .WillOnce([&](const std::string& key, const std::string& value, KeyValueStore::Ttl ttl) {
+        return store_.Add(key, value, ttl);
+      });
+  EXPECT_CALL(failing, Set(_, _, _)).WillOnce([](auto&&...) {
+    throw BackendError("memcached", "connection refused");
+  });
+  EXPECT_THROW(triggers.TryTrigger(Request(5)), BackendError);
+  EXPECT_TRUE(triggers_.Current());  // pending, incomplete
+
+  clock_.Advance(61 * 1000000);
+  EXPECT_FALSE(triggers_.Current());
+  EXPECT_TRUE(triggers_.TryTrigger(Request(6)));
+}
+
+TEST_F(TriggerStoreTest, ACompleteTriggerLastsUntilItsRunEnds) {
+  ASSERT_TRUE(triggers_.TryTrigger(Request(5)));
+  clock_.Advance(3600LL * 1000000);
+  EXPECT_EQ(triggers_.Current()->request.calls, 5);
 }
 
 TEST_F(TriggerStoreTest, ATriggerOfTheOriginalWebAppIsCompleteAndCountsReadModifyWrite) {

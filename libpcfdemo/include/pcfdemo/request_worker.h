@@ -51,7 +51,10 @@ class RequestWorker {
 
  private:
   FanoutReport Fanout(int64_t timestamp, const RunRequest& request);
-  void Finish(int64_t timestamp, const FanoutReport& report);
+  // Records the outcome; returns false if the database never took it.
+  bool Finish(int64_t timestamp, const FanoutReport& report);
+  // Clears the trigger if this worker still holds its claim and the outcome is recorded.
+  void EndTrigger(int64_t timestamp, bool recorded);
   void AbandonOrphan(int64_t timestamp);
   void Log(const std::string& line);
 

@@ -812,6 +812,12 @@ Config LoadConfig(const std::vector<std::string>& args,
   if (!config.memcached.password.empty() && config.memcached.username.empty()) {
     throw ConfigError("--memcached-password: given without --memcached-username");
   }
+  if (config.standalone() && !config.run_workers_in_process) {
+    // Standalone, the triggers live in this process's memory: no other worker can see them.
+    throw ConfigError(
+        "--no-workers (PCFDEMO_WORKERS=off) needs --memcached (PCFDEMO_MEMCACHED): without a "
+        "shared memcached the runs triggered here could never start");
+  }
   return config;
 }
 

@@ -415,7 +415,8 @@ sql -e "CREATE DATABASE pcfdemo; CREATE DATABASE bench;
 # Instance 0 first: it creates the table, the others find it.
 INSTANCE_PIDS=()
 for i in 0 1 2; do
-  "$WEB" --bind 127.0.0.1 --port "${WEB_PORTS[$i]}" --instance-index "$i" --no-workers \
+  # Workers stay on (idle): without memcached, --no-workers is refused.
+  "$WEB" --bind 127.0.0.1 --port "${WEB_PORTS[$i]}" --instance-index "$i" \
       --database "mysql://bench:$DB_PASSWORD@127.0.0.1:$DB_PORT/pcfdemo" --log-level warn \
       >> "$WORK/web-$i.log" 2>&1 &
   INSTANCE_PIDS+=("$!")
@@ -649,7 +650,7 @@ pistache_ceiling QUEUED 2 queued; wrk -t2 -c50 -d${SECS}s http://127.0.0.1:QUEUE
 pistache_ceiling INLINE 2 inline; wrk -t2 -c50 -d${SECS}s http://127.0.0.1:INLINE/receiver
 # comparison 3, alternating; a run row T (atomic, running) is inserted before each fan-out
 mariadbd ${MARIADBD_ARGS[*]//$WORK/WORK} ${root_flag[*]}
-pcfdemo-web --bind 127.0.0.1 --port WEB_i --instance-index i --no-workers --database mysql://bench:***@127.0.0.1:DB/pcfdemo --log-level warn   # i = 0, 1, 2
+pcfdemo-web --bind 127.0.0.1 --port WEB_i --instance-index i --database mysql://bench:***@127.0.0.1:DB/pcfdemo --log-level warn   # i = 0, 1, 2
 pcfdemo-worker fanout --url '$e2e_urls' --calls $E2E_CALLS --concurrency 8 --timeout 10000 --json
 mysqlslap --protocol=tcp --host=127.0.0.1 --port=DB --user=bench --password=*** --create-schema=bench --no-drop --concurrency=8 --iterations=1 --number-of-queries=$SLAP_QUERIES --query='UPDATE counter SET c = c + 1 WHERE id = 1'
 # peak RSS

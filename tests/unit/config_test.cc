@@ -48,12 +48,27 @@ TEST(ConfigTest, DefaultsWithoutFlagsOrEnvironmentAreStandalone) {
 }
 
 TEST(ConfigTest, FlagsAcceptEqualsAndSeparateValueForms) {
-  Config config =
-      LoadConfig({"--port=9090", "--bind", "127.0.0.1", "--max-calls", "1000", "--concurrency=4",
-                  "--max-concurrency", "16", "--poll-interval-ms=250", "--call-timeout-ms", "1500",
-                  "--log-level=DEBUG", "--log-format", "json", "--no-workers", "--instance-index",
-                  "3", "--data-dir=/tmp/x"},
-                 {});
+  Config config = LoadConfig({"--port=9090",
+                              "--bind",
+                              "127.0.0.1",
+                              "--max-calls",
+                              "1000",
+                              "--concurrency=4",
+                              "--max-concurrency",
+                              "16",
+                              "--poll-interval-ms=250",
+                              "--call-timeout-ms",
+                              "1500",
+                              "--log-level=DEBUG",
+                              "--log-format",
+                              "json",
+                              "--no-workers",
+                              "--memcached",
+                              "cache:11211",
+                              "--instance-index",
+                              "3",
+                              "--data-dir=/tmp/x"},
+                             {});
   EXPECT_EQ(config.port, 9090);
   EXPECT_EQ(config.bind_address, "127.0.0.1");
   EXPECT_EQ(config.max_calls, 1000);
@@ -214,6 +229,19 @@ TEST(ConfigTest, BindTakesOnlyAddressesTheListenerCanUse) {
     EXPECT_EQ(ErrorOf({"--bind", good}, {}), "") << good;
     EXPECT_EQ(LoadConfig({"--bind", good}, {}).bind_address, good);
   }
+}
+
+// Without memcached the triggers stay in this process: turning its workers off would leave
+// every run pending for ever.
+TEST(ConfigTest, NoWorkersNeedsASharedStore) {
+  for (const std::string& error : {ErrorOf({"--no-workers"}, {}), ErrorOf({"--workers=off"}, {}),
+                                   ErrorOf({}, {{"PCFDEMO_WORKERS", "off"}})}) {
+    EXPECT_THAT(error, HasSubstr("--no-workers"));
+    EXPECT_THAT(error, HasSubstr("--memcached"));
+  }
+  EXPECT_EQ(ErrorOf({"--no-workers", "--memcached", "127.0.0.1:11211"}, {}), "");
+  EXPECT_EQ(ErrorOf({"--no-workers"}, {{"PCFDEMO_MEMCACHED", "127.0.0.1:11211"}}), "");
+  EXPECT_EQ(ErrorOf({}, {}), "");
 }
 
 TEST(ConfigTest, UsageListsEveryFlagWithItsVariable) {

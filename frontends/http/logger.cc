@@ -39,12 +39,9 @@ Logger::Logger(const std::string& level, const std::string& format,
 }
 
 std::string Logger::Scrub(std::string text) const {
-  for (const std::string& secret : secrets_) {
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "***");
-      at += 3;
-    }
-  }
+  // Only whole tokens: a short password inside a word ("demo" in "pcfdemo") stays, or the
+  // mangled word would reveal it. URL passwords are hidden by place (RedactText) anyway.
+  for (const std::string& secret : secrets_) text = ReplaceSecretTokens(std::move(text), secret);
   return RedactText(text);
 }
 

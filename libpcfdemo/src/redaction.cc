@@ -121,14 +121,8 @@ void RedactJsonValue(nlohmann::json& value) {
   }
 }
 
-std::string ReplaceAll(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  size_t at = text.find(secret);
-  while (at != std::string::npos) {
-    text.replace(at, secret.size(), kRedacted);
-    at = text.find(secret, at + sizeof(kRedacted) - 1);
-  }
-  return text;
+bool IsAlphanumeric(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
 }
 
 bool LooksLikeJson(std::string_view value) {
@@ -151,6 +145,23 @@ std::string RedactText(std::string_view text) {
   return RedactAssignments(RedactUrlPasswords(text));
 }
 
+std::string ReplaceSecretTokens(std::string text, std::string_view secret) {
+  if (secret.empty()) return text;
+  size_t at = text.find(secret);
+  while (at != std::string::npos) {
+    size_t end = at + secret.size();
+    bool whole = (at == 0 || !IsAlphanumeric(text[at - 1])) &&
+                 (end == text.size() || !IsAlphanumeric(text[end]));
+    if (whole) {
+      text.replace(at, secret.size(), kRedacted);
+      at = text.find(secret, at + sizeof(kRedacted) - 1);
+    } else {
+      at = text.find(secret, at + 1);
+    }
+  }
+  return text;
+}
+
 std::optional<std::string> RedactJson(std::string_view json) {
   nlohmann::json document = nlohmann::json::parse(json.begin(), json.end(), nullptr,
                                                   /*allow_exceptions=*/false);
@@ -170,7 +181,8 @@ std::string RedactEnvironmentValue(std::string_view name, std::string_view value
   } else {
     shown = RedactText(value);
   }
-  for (const std::string& secret : known_secrets) shown = ReplaceAll(std::move(shown), secret);
+  for (const std::string& secret : known_secrets)
+    shown = ReplaceSecretTokens(std::move(shown), secret);
   return shown;
 }
 

@@ -437,12 +437,19 @@ void SqlRunRepository::OpenConnection(std::size_t position) {
 
 std::string SqlRunRepository::Scrub(std::string message) const {
   // The client libraries can echo connection parameters in their messages. Remove the
-  // password, raw or as a SOCI connection-string value, wherever it appears.
+  // password, raw or as a SOCI connection-string value, where it stands as a whole token:
+  // inside a longer word ("demo" in "pcfdemo") hiding it would reveal it.
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   for (const std::string& secret : {QuoteConnectValue(url_.password), url_.password}) {
     if (url_.password.empty()) break;
-    for (std::string::size_type at = message.find(secret); at != std::string::npos;
-         at = message.find(secret, at + 3)) {
+    for (std::string::size_type at = message.find(secret); at != std::string::npos;) {
+      std::string::size_type end = at + secret.size();
+      if ((at > 0 && alnum(message[at - 1])) || (end < message.size() && alnum(message[end]))) {
+        at = message.find(secret, at + 1);
+        continue;
+      }
       message.replace(at, secret.size(), "***");
+      at = message.find(secret, at + 3);
     }
   }
   return message;

@@ -340,6 +340,35 @@ TEST_F(WebStandalone, UnreachableDatabaseLeavesTheInstanceUpButNotReadyWithoutLe
   EXPECT_EQ(web_->Log().find(password), std::string::npos) << web_->Log();
 }
 
+// A short password ("demo") is hidden where it stands alone, not inside "pcfdemo": a mangled
+// "pcf***-web" would give the password away.
+TEST_F(WebStandalone, ShortPasswordIsHiddenWithoutManglingWordsThatContainIt) {
+  web_->Stop();
+  int closed_port = FreeLoopbackPort();
+  port_ = FreeLoopbackPort();
+  web_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{
+          PCFDEMO_WEB_BINARY, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--data-dir",
+          dir_.string(), "--database",
+          "mysql://pcfdemo:demo@127.0.0.1:" + std::to_string(closed_port) + "/pcfdemo"},
+      (dir_ / "web-demo.log").string());
+  ASSERT_TRUE(WaitFor("/healthz", 200, seconds(20))) << web_->Log();
+
+  HttpTestResponse page = HttpTestGet(port_, "/");
+  ASSERT_EQ(page.status, 200);
+  HttpTestResponse ready = HttpTestGet(port_, "/readyz");
+  std::optional<int> exit_status = web_->Stop();
+  EXPECT_EQ(exit_status, std::optional<int>(0));
+  std::string log = web_->Log();
+
+  EXPECT_NE(log.find("pcfdemo-web"), std::string::npos) << log;
+  EXPECT_NE(page.body.find("pcfdemo"), std::string::npos);
+  for (const std::string* text : {&log, &page.body, &ready.body}) {
+    EXPECT_EQ(text->find("pcf***"), std::string::npos) << *text;
+    EXPECT_EQ(text->find(":demo@"), std::string::npos) << *text;
+  }
+}
+
 TEST_F(WebStandalone, BadConfigurationExitsWithStatusTwo) {
   web_->Stop();
   ChildProcess bad({PCFDEMO_WEB_BINARY, "--port", "not-a-port"}, (dir_ / "bad.log").string());

@@ -99,6 +99,19 @@ TEST(RedactionTest, KnownSecretsAreHiddenWhereverTheyAppear) {
       "the db answers to *** today");
 }
 
+// Hiding "demo" inside "pcfdemo-web" would show "pcf***-web", and so the password itself.
+TEST(RedactionTest, ShortSecretIsHiddenOnlyAsAWholeToken) {
+  EXPECT_EQ(ReplaceSecretTokens("pcfdemo-web talks to demo; demo-x, (demo), demos, demo", "demo"),
+            "pcfdemo-web talks to ***; ***-x, (***), demos, ***");
+  EXPECT_EQ(ReplaceSecretTokens("demo", "demo"), "***");
+  EXPECT_EQ(ReplaceSecretTokens("pcfdemo", "demo"), "pcfdemo");
+  EXPECT_EQ(ReplaceSecretTokens("anything", ""), "anything");
+  EXPECT_EQ(RedactEnvironmentValue("APP", "pcfdemo-web --password demo", {"demo"}),
+            "pcfdemo-web --password ***");
+  EXPECT_EQ(RedactEnvironmentValue("DB", "mysql://pcfdemo:demo@db/pcfdemo", {"demo"}),
+            "mysql://pcfdemo:***@db/pcfdemo");
+}
+
 TEST(RedactionTest, MarkupIsLeftForTheHtmlEscaperAndNotAltered) {
   // Redaction does not escape: the page escapes every value it writes.
   EXPECT_EQ(RedactEnvironmentValue("GREETING", "<script>alert(1)</script>"),

@@ -43,9 +43,16 @@ std::optional<std::string> RedactJson(std::string_view json);
 // One environment variable's value as it may be shown: kRedacted for a secret name; a JSON
 // value (VCAP_SERVICES and the like) through RedactJson, wholly hidden if it cannot be
 // parsed while looking like JSON; otherwise through RedactText. Finally every occurrence
-// of a string in `known_secrets` (empty ones ignored) is replaced by kRedacted.
+// of a string in `known_secrets` (empty ones ignored) that stands as a whole token is
+// replaced by kRedacted (ReplaceSecretTokens).
 std::string RedactEnvironmentValue(std::string_view name, std::string_view value,
                                    const std::vector<std::string>& known_secrets = {});
+
+// `text` with every occurrence of `secret` that stands as a whole token (neither preceded
+// nor followed by an ASCII letter or digit) replaced by kRedacted. A short secret inside a
+// longer word ("demo" in "pcfdemo") is left alone: hiding it there would reveal it to anyone
+// who compares the word with its known spelling. An empty secret changes nothing.
+std::string ReplaceSecretTokens(std::string text, std::string_view secret);
 
 // Every variable of `environment`, sorted by name, with its value redacted as above.
 std::vector<std::pair<std::string, std::string>> RedactEnvironment(

@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,10 @@
 #include "pcfdemo/clock.h"
 #include "pcfdemo/config.h"
 #include "pcfdemo/curl_http_client.h"
+#include "pcfdemo/database_url.h"
+#include "pcfdemo/deferred_run_repository.h"
 #include "pcfdemo/memcached_key_value_store.h"
+#include "pcfdemo/redaction.h"
 #include "pcfdemo/request_worker.h"
 #include "pcfdemo/sql_run_repository.h"
 #include "pcfdemo/trigger_store.h"
@@ -97,14 +101,32 @@ int RunRequestCommand(const std::vector<std::string>& args) {
     if (pcfdemo::RequestWorker* worker = running.load()) worker->Stop();
   });
 
+  const std::string database_url = config.EffectiveDatabaseUrl();
+  pcfdemo::DatabaseUrl database;
+  try {
+    database = pcfdemo::ParseDatabaseUrl(database_url);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "pcfdemo-worker request: --database: " << e.what() << "\n";
+    return 2;
+  }
+
   std::unique_ptr<pcfdemo::KeyValueStore> store;
-  std::unique_ptr<pcfdemo::RunRepository> runs;
   try {
     store = pcfdemo::NewMemcachedKeyValueStore(config.memcached);
-    runs = pcfdemo::OpenRunRepository(config.EffectiveDatabaseUrl());
   } catch (const pcfdemo::BackendError& e) {
     pcfdemo::worker::LogLine(format, "error", kComponent, std::string("cannot start: ") + e.what());
     return 1;
+  }
+  // A database that is down at startup is waited for, as the web does: the repository
+  // opens on first use and, until then, every call fails at once and the worker retries.
+  auto runs = std::make_unique<pcfdemo::DeferredRunRepository>(
+      [database_url] { return pcfdemo::OpenRunRepository(database_url); }, database.Describe());
+  if (!runs->TryOpen()) {
+    std::string reason =
+        pcfdemo::RedactText(pcfdemo::ReplaceSecretTokens(runs->last_error(), database.password));
+    pcfdemo::worker::LogLine(
+        format, "warn", kComponent,
+        "run repository " + database.Describe() + " is not reachable yet, retrying: " + reason);
   }
   pcfdemo::TriggerStore triggers(store.get(), pcfdemo::SystemClock());
   auto client = pcfdemo::NewCurlHttpClient();

@@ -10,11 +10,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "support/child_process.h"
+#include "support/http_test_client.h"
 #include "support/loopback_http_server.h"
+#include "support/memcached_server.h"
 
 extern char** environ;
 
@@ -238,6 +244,35 @@ TEST(WorkerCliTest, RequestWithoutMemcachedFails) {
 
 TEST(WorkerCliTest, RequestWithUnknownFlagFails) {
   ExpectOneLineReason(RunWorker({"request", "--memcached", "127.0.0.1:1", "--bogus"}), "--bogus");
+}
+
+// A database that is down when the worker starts is waited for, as the web does, not a
+// reason to exit: the worker says why, without the password, and still stops cleanly.
+TEST(WorkerCliTest, RequestWaitsForAnUnreachableDatabase) {
+  if (!testing::MemcachedServer::Available()) GTEST_SKIP() << "memcached is not installed";
+  testing::MemcachedServer memcached;
+  memcached.Start();
+  int closed_port = test::FreeLoopbackPort();
+  const std::string password = "Sup3rSecretPw";
+  std::string log_path = (std::filesystem::path(::testing::TempDir()) /
+                          ("pcfdemo-request-worker-" + std::to_string(getpid()) + ".log"))
+                             .string();
+  test::ChildProcess worker(
+      {PCFDEMO_WORKER_BINARY, "request", "--memcached", memcached.address(), "--database",
+       "mysql://pcfdemo:" + password + "@127.0.0.1:" + std::to_string(closed_port) + "/pcfdemo"},
+      log_path);
+
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (worker.Running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(worker.Running()) << worker.Log();
+  std::optional<int> exit_status = worker.Stop();
+  std::string log = worker.Log();
+  std::filesystem::remove(log_path);
+  EXPECT_EQ(exit_status, std::optional<int>(0)) << log;
+  EXPECT_NE(log.find("not reachable yet, retrying"), std::string::npos) << log;
+  EXPECT_EQ(log.find(password), std::string::npos) << log;
 }
 
 }  // namespace

@@ -75,7 +75,8 @@ constexpr AddedColumn kAddedColumns[] = {
     {"status", "VARCHAR(16) NOT NULL DEFAULT 'finished'", "TEXT NOT NULL DEFAULT 'finished'"},
     {"succeeded_calls", "BIGINT NOT NULL DEFAULT 0", "INTEGER NOT NULL DEFAULT 0"},
     {"failed_calls", "BIGINT NOT NULL DEFAULT 0", "INTEGER NOT NULL DEFAULT 0"},
-    {"instances", "TEXT NULL", "TEXT NOT NULL DEFAULT '{}'"},
+    // MEDIUMTEXT: a run over 1024 instances names them in more than TEXT's 64 KB.
+    {"instances", "MEDIUMTEXT NULL", "TEXT NOT NULL DEFAULT '{}'"},
     {"latency_p50_ms", "DOUBLE NOT NULL DEFAULT 0", "REAL NOT NULL DEFAULT 0"},
     {"latency_p95_ms", "DOUBLE NOT NULL DEFAULT 0", "REAL NOT NULL DEFAULT 0"},
     {"latency_p99_ms", "DOUBLE NOT NULL DEFAULT 0", "REAL NOT NULL DEFAULT 0"},
@@ -572,6 +573,14 @@ void SqlRunRepository::EnsureMySqlSchema(soci::session& session) {
     session << "ALTER TABLE request_recorder MODIFY COLUMN " + std::string(column) + " BIGINT " +
                    (it->second.second ? "NULL" : "NOT NULL") + " DEFAULT 0";
     changes.push_back(std::string("widened ") + column + " to BIGINT");
+  }
+
+  // An earlier version made instances TEXT (64 KB): widen it, keeping the stored values.
+  if (auto it = columns.find("instances");
+      it != columns.end() && (it->second.first == "text" || it->second.first == "tinytext")) {
+    session << std::string("ALTER TABLE request_recorder MODIFY COLUMN instances MEDIUMTEXT ") +
+                   (it->second.second ? "NULL" : "NOT NULL");
+    changes.push_back("widened instances to MEDIUMTEXT");
   }
 
   for (const AddedColumn& column : kAddedColumns) {

@@ -161,6 +161,41 @@ TEST_F(MySqlRunRepositoryTest, MigratesTableOfTheOriginalShapeKeepingItsRows) {
   EXPECT_EQ(repository.GetRun(1500000000)->current_request_count, 98);
 }
 
+// 1024 instance names of 200 characters are about 210 KB of JSON: more than TEXT holds.
+RunOutcome OutcomeOverManyInstances() {
+  RunOutcome outcome;
+  outcome.succeeded_calls = 1024;
+  for (int i = 0; i < 1024; ++i) {
+    std::string name = std::to_string(i) + "/";
+    outcome.instances[name + std::string(200 - name.size(), 'i')] = 1;
+  }
+  return outcome;
+}
+
+TEST_F(MySqlRunRepositoryTest, FinishesARunAnsweredBy1024LongInstanceNames) {
+  std::unique_ptr<RunRepository> repository = Open();
+  EXPECT_EQ(ColumnType("instances"), "mediumtext");
+  int64_t timestamp = repository->CreateRun(1700000000, 1024, Strategy::kAtomic);
+  RunOutcome outcome = OutcomeOverManyInstances();
+  ASSERT_TRUE(repository->FinishRun(timestamp, outcome, 1700000001000));
+  std::optional<pcfdemo::Run> run = repository->GetRun(timestamp);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->instances, outcome.instances);
+}
+
+// A table made by a version whose instances column was TEXT is widened on open.
+TEST_F(MySqlRunRepositoryTest, WidensATextInstancesColumn) {
+  Open();
+  server_->Execute("ALTER TABLE request_recorder MODIFY COLUMN instances TEXT NULL", database_);
+  ASSERT_EQ(ColumnType("instances"), "text");
+  std::unique_ptr<RunRepository> repository = Open();
+  EXPECT_EQ(ColumnType("instances"), "mediumtext");
+  int64_t timestamp = repository->CreateRun(1700000000, 1024, Strategy::kAtomic);
+  RunOutcome outcome = OutcomeOverManyInstances();
+  ASSERT_TRUE(repository->FinishRun(timestamp, outcome, 1700000001000));
+  EXPECT_EQ(repository->GetRun(timestamp)->instances.size(), 1024u);
+}
+
 TEST_F(MySqlRunRepositoryTest, CountsDoNotWrapPastTwoToTheThirtyOne) {
   std::unique_ptr<RunRepository> repository = Open();
   int64_t start = 1700000000;

@@ -151,6 +151,7 @@ int Serve(const std::vector<std::string>& args) {
     request_options.poll_interval = config.poll_interval;
     request_options.call_timeout = config.call_timeout;
     request_options.lease = config.claim_lease;
+    request_options.sole_worker = config.standalone();
     app.request_worker =
         std::make_unique<RequestWorker>(app.triggers.get(), app.runs.get(), app.http_client.get(),
                                         app.clock, request_options, worker_log);

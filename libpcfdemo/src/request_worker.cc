@@ -238,10 +238,32 @@ void RequestWorker::AbandonOrphan(int64_t timestamp) {
   triggers_->Clear();
 }
 
+void RequestWorker::AbandonRunsLeftRunning() {
+  constexpr int kPage = 200;
+  constexpr int kMaxRunsSwept = 5000;
+  for (int offset = 0; offset < kMaxRunsSwept; offset += kPage) {
+    std::vector<Run> runs = runs_->ListRuns(kPage, offset);
+    for (const Run& run : runs) {
+      if (run.status != RunStatus::kRunning) continue;
+      RunOutcome outcome;
+      outcome.status = RunStatus::kAbandoned;
+      runs_->FinishRun(run.timestamp, outcome, clock_->NowMicros() / 1000);
+      Log("run " + std::to_string(run.timestamp) +
+          " abandoned: it was left running by an earlier process");
+    }
+    if (static_cast<int>(runs.size()) < kPage) return;
+  }
+}
+
 void RequestWorker::Loop() {
   bool store_down = false;
+  bool swept = !options_.sole_worker;
   while (!stop_) {
     try {
+      if (!swept) {
+        AbandonRunsLeftRunning();
+        swept = true;
+      }
       Step();
       if (store_down) Log("request worker: backends answer again");
       store_down = false;

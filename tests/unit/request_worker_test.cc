@@ -238,6 +238,23 @@ TEST_F(RequestWorkerTest, AnUppercaseSchemeIsStillHttp) {
   EXPECT_EQ(client_.calls, 3);
 }
 
+TEST_F(RequestWorkerTest, ASoleWorkerMarksRunsAnEarlierProcessLeftRunning) {
+  int64_t left = runs_.CreateRun(clock_.NowSeconds() - 100, 10, Strategy::kAtomic);
+  int64_t done = runs_.CreateRun(clock_.NowSeconds() - 50, 10, Strategy::kAtomic);
+  runs_.FinishRun(done, RunOutcome{}, 1);
+  RequestWorkerOptions options = Options("w1");
+  options.sole_worker = true;
+  RequestWorker worker(&triggers_, &runs_, &client_, SystemClock(), options);
+  std::thread loop([&] { worker.Loop(); });
+  for (int i = 0; i < 500 && runs_.GetRun(left)->status == RunStatus::kRunning; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  worker.Stop();
+  loop.join();
+  EXPECT_EQ(runs_.GetRun(left)->status, RunStatus::kAbandoned);
+  EXPECT_EQ(runs_.GetRun(done)->status, RunStatus::kFinished);
+}
+
 TEST_F(RequestWorkerTest, LoopRunsATriggerAndReturnsOnStop) {
   RequestWorker worker(&triggers_, &runs_, &client_, SystemClock(), Options("w1"));
   std::thread loop([&] { worker.Loop(); });

@@ -24,6 +24,9 @@ struct RequestWorkerOptions {
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::seconds lease{15};  // claim lease; renewed every lease/3 while running
   std::chrono::milliseconds call_timeout{10000};
+  // True when no other worker shares the store (standalone): a run found "running" when the
+  // loop starts was left by an earlier process and is marked abandoned.
+  bool sole_worker = false;
 };
 
 class RequestWorker {
@@ -56,6 +59,7 @@ class RequestWorker {
   // Clears the trigger if this worker still holds its claim and the outcome is recorded.
   void EndTrigger(int64_t timestamp, bool recorded);
   void AbandonOrphan(int64_t timestamp);
+  void AbandonRunsLeftRunning();
   void Log(const std::string& line);
 
   TriggerStore* triggers_;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -233,7 +234,21 @@ void MemcachedServer::Stop() {
 }
 
 void MemcachedServer::Pause() {
-  if (pid_ > 0) kill(pid_, SIGSTOP);
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  // SIGSTOP lands asynchronously: wait until the kernel reports the process stopped, so a
+  // request sent after Pause() can never be answered.
+  std::string stat_path = "/proc/" + std::to_string(pid_) + "/stat";
+  for (int i = 0; i < 2000; ++i) {
+    std::ifstream stat(stat_path);
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    size_t end_of_name = text.rfind(')');
+    if (end_of_name != std::string::npos && end_of_name + 2 < text.size() &&
+        (text[end_of_name + 2] == 'T' || text[end_of_name + 2] == 't')) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void MemcachedServer::Resume() {

@@ -254,7 +254,8 @@ TEST_F(CpuLoadWorkerTest, LoopFollowsTheSwitchAndCleansUpWhenStopped) {
 
   SwitchCpuLoadOff(&triggers_);
   EXPECT_TRUE(wait_until([&] { return !worker->burning(); }));
-  EXPECT_TRUE(triggers_.Burners().empty());
+  // The heartbeat is removed right after the burner stops, on the loop's thread.
+  EXPECT_TRUE(wait_until([&] { return triggers_.Burners().empty(); }));
 
   // A store that goes away and comes back is logged once each way.
   store_.down = true;

@@ -44,7 +44,10 @@ struct Run {
   int64_t failed_calls = 0;
   std::map<std::string, int64_t> instances;
   LatencySummary latency;
-  int64_t started_at_ms = 0;   // epoch milliseconds
+  // Epoch milliseconds. Limitation: repositories record the start as `timestamp` * 1000, so a
+  // run's duration reads up to a second long; passing the start in milliseconds to CreateRun
+  // would lift it.
+  int64_t started_at_ms = 0;
   int64_t finished_at_ms = 0;  // epoch milliseconds; 0 while not finished
 
   // Calls that succeeded but were not counted: the updates the strategy lost. Only

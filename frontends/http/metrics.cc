@@ -4,11 +4,43 @@
 // strategy, runs triggered and refused, the in-process request worker's progress, the
 // in-process CPU burner's achieved utilisation, and whether each backend answered its
 // last probe.
+#include <sstream>
+
+#include "pcfdemo/latency_histogram.h"
 #include "pcfdemo/prometheus_text.h"
 #include "routes.h"
 #include "routing.h"
 
 namespace pcfdemo::web {
+namespace {
+
+// The fan-out's call latencies as a Prometheus histogram. A histogram bucket of the library
+// (at most ~3 % wide) is counted under the first bound it lies wholly below.
+void WriteCallLatency(const LatencyHistogram& latency, PrometheusText& text) {
+  static constexpr double kBoundsSeconds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                              0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  const char* name = "pcfdemo_fanout_call_latency_seconds";
+  text.Family(name, "histogram", "Latency of the calls this process's request worker made.");
+  int index = 0;
+  int64_t cumulative = 0;
+  for (double bound : kBoundsSeconds) {
+    const int64_t bound_micros = static_cast<int64_t>(bound * 1e6);
+    for (; index < LatencyHistogram::kBucketCount &&
+           LatencyHistogram::BucketUpper(index) <= bound_micros;
+         ++index) {
+      cumulative += latency.BucketCount(index);
+    }
+    std::ostringstream le;
+    le << bound;
+    text.Sample(std::string(name) + "_bucket", {{"le", le.str()}}, static_cast<double>(cumulative));
+  }
+  text.Sample(std::string(name) + "_bucket", {{"le", "+Inf"}},
+              static_cast<double>(latency.Count()));
+  text.Sample(std::string(name) + "_sum", latency.MeanMicros() * latency.Count() / 1e6);
+  text.Sample(std::string(name) + "_count", static_cast<double>(latency.Count()));
+}
+
+}  // namespace
 
 void RegisterMetrics(Pistache::Rest::Router& router, App& app) {
   AddRoute(
@@ -56,6 +88,7 @@ void RegisterMetrics(Pistache::Rest::Router& router, App& app) {
           text.Family("pcfdemo_request_worker_calls_total", "gauge",
                       "Calls planned in the run this process's worker is making.");
           text.Sample("pcfdemo_request_worker_calls_total", static_cast<double>(progress.total));
+          WriteCallLatency(app.request_worker->call_latency(), text);
         }
         if (app.cpu_load_worker) {
           text.Family("pcfdemo_cpu_burner_achieved_percent", "gauge",

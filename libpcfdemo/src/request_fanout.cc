@@ -158,6 +158,7 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
   report.latency.p50_ms = latency.Percentile(50) / 1000.0;
   report.latency.p95_ms = latency.Percentile(95) / 1000.0;
   report.latency.p99_ms = latency.Percentile(99) / 1000.0;
+  report.latency_histogram = latency;
   report.elapsed_s = static_cast<double>(clock_->MonotonicMicros() - start_micros) / 1e6;
 
   if (progress) {

@@ -144,6 +144,10 @@ std::optional<int64_t> RequestWorker::Step() {
     // The claim is renewed until the outcome is recorded, however long the database is away.
     ClaimKeeper keeper(triggers_, options_.worker_id, options_.lease, &claim_lost_, &cancel_run_);
     FanoutReport report = Fanout(timestamp, request);
+    {
+      std::lock_guard<std::mutex> lock(call_latency_mu_);
+      call_latency_.Merge(report.latency_histogram);
+    }
     recorded = Finish(timestamp, report);
   }
   EndTrigger(timestamp, recorded);
@@ -285,6 +289,11 @@ void RequestWorker::Loop() {
 void RequestWorker::Stop() {
   stop_ = true;
   cancel_run_ = true;
+}
+
+LatencyHistogram RequestWorker::call_latency() const {
+  std::lock_guard<std::mutex> lock(call_latency_mu_);
+  return call_latency_;
 }
 
 FanoutProgress RequestWorker::progress() const {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,6 +124,29 @@ TEST_F(WebStandalone, AtomicRunOf200CallsIsCountedWithoutLoss) {
   EXPECT_EQ(counted.Header("X-Pcfdemo-Instance"), name);
   EXPECT_EQ(Parse(counted),
             json({{"instance", name}, {"timestamp", timestamp}, {"counted", true}}));
+
+  // /metrics is Prometheus text and holds the run's call latencies as a histogram.
+  HttpTestResponse metrics = HttpTestGet(port_, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  static const std::regex kSampleLine(
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? )"
+      R"([-+0-9.eEinfNa]+$)");
+  std::istringstream lines(metrics.body);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    EXPECT_TRUE(std::regex_match(line, kSampleLine)) << "not a Prometheus sample: " << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 10);
+  EXPECT_NE(metrics.body.find("# TYPE pcfdemo_fanout_call_latency_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("pcfdemo_fanout_call_latency_seconds_bucket{le=\"+Inf\"} 200\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("pcfdemo_fanout_call_latency_seconds_count 200\n"),
+            std::string::npos);
 }
 
 TEST_F(WebStandalone, ReceiverRefusesBadCallsWithReasons) {

@@ -15,6 +15,7 @@
 
 #include "pcfdemo/clock.h"
 #include "pcfdemo/http_client.h"
+#include "pcfdemo/latency_histogram.h"
 #include "pcfdemo/run.h"
 
 namespace pcfdemo {
@@ -41,6 +42,7 @@ struct FanoutReport {
   std::map<std::string, int64_t> by_instance;  // answering instance -> calls
   std::map<std::string, int64_t> errors;       // error text -> calls; at most 16 texts
   LatencySummary latency;
+  LatencyHistogram latency_histogram;  // every answered call's latency
   double elapsed_s = 0;
   bool cancelled = false;
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -52,6 +53,9 @@ class RequestWorker {
   // Progress of the run in progress, for pages; zeros when idle.
   FanoutProgress progress() const;
 
+  // Latencies of every answered call of the runs this worker finished, for /metrics.
+  LatencyHistogram call_latency() const;
+
  private:
   FanoutReport Fanout(int64_t timestamp, const RunRequest& request);
   // Records the outcome; returns false if the database never took it.
@@ -75,6 +79,8 @@ class RequestWorker {
   std::atomic<int64_t> progress_total_{0};
   std::atomic<int64_t> progress_succeeded_{0};
   std::atomic<int64_t> progress_failed_{0};
+  mutable std::mutex call_latency_mu_;
+  LatencyHistogram call_latency_;  // guarded by call_latency_mu_
 };
 
 }  // namespace pcfdemo

@@ -22,47 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_host.h"
+
 namespace pcfdemo::testing {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(60);
 constexpr auto kStopTimeout = std::chrono::seconds(30);
-
-std::string FindBinary(const std::string& name) {
-  std::vector<std::string> directories;
-  if (const char* path = getenv("PATH")) {
-    std::stringstream entries(path);
-    std::string entry;
-    while (std::getline(entries, entry, ':')) {
-      if (!entry.empty()) directories.push_back(entry);
-    }
-  }
-  for (const char* extra : {"/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"}) {
-    directories.push_back(extra);
-  }
-  for (const std::string& directory : directories) {
-    std::string candidate = directory + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot find a free loopback port");
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::vector<char*> ArgvOf(std::vector<std::string>& args) {
   std::vector<char*> argv;
@@ -137,7 +103,7 @@ bool RunningAsRoot() {
 }  // namespace
 
 std::string MariaDbServer::Unavailable() {
-  if (FindBinary("mariadbd").empty()) return "mariadbd not found (package mariadb-server)";
+  if (FindProgram("mariadbd").empty()) return "mariadbd not found (package mariadb-server)";
   return "";
 }
 
@@ -146,7 +112,7 @@ namespace {
 // The path of a tool the fixture needs besides mariadbd; throws if it is missing, since
 // a machine with the server but without its tools is broken rather than unequipped.
 std::string RequireBinary(const std::string& name) {
-  std::string path = FindBinary(name);
+  std::string path = FindProgram(name);
   if (path.empty()) throw std::runtime_error(name + " not found beside mariadbd");
   return path;
 }
@@ -173,7 +139,7 @@ MariaDbServer::MariaDbServer() {
   std::string pattern = "/tmp/pcfdemo-mariadb-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   work_dir_ = pattern;
-  port_ = FreeLoopbackPort();
+  port_ = PickFreeLoopbackPort();
 
   std::vector<std::string> install = {RequireBinary("mariadb-install-db"),
                                       "--no-defaults",
@@ -204,7 +170,7 @@ MariaDbServer::~MariaDbServer() {
 }
 
 void MariaDbServer::Launch() {
-  std::vector<std::string> args = {FindBinary("mariadbd"),
+  std::vector<std::string> args = {FindProgram("mariadbd"),
                                    "--no-defaults",
                                    "--datadir=" + work_dir_ + "/data",
                                    "--port=" + std::to_string(port_),

@@ -23,47 +23,12 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_host.h"
+
 namespace pcfdemo::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string FindProgram(const std::string& name) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream list(path);
-    std::string dir;
-    while (std::getline(list, dir, ':')) {
-      if (!dir.empty()) dirs.push_back(dir);
-    }
-  }
-  for (const char* dir : {"/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"}) {
-    dirs.push_back(dir);
-  }
-  for (const std::string& dir : dirs) {
-    std::string candidate = dir + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-// A port that was free a moment ago on 127.0.0.1, chosen by the kernel.
-int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 // A connected socket to 127.0.0.1:port with two-second send and receive timeouts, or -1.
 int ConnectLoopback(int port) {
@@ -107,7 +72,7 @@ bool MemcachedServer::Available(bool with_sasl) {
 }
 
 MemcachedServer::MemcachedServer(Options options) : options_(std::move(options)) {
-  port_ = PickFreePort();
+  port_ = PickFreeLoopbackPort();
   work_dir_ = MakeTempDir();
   if (!options_.sasl_username.empty()) PrepareSasl();
 }

@@ -168,8 +168,7 @@ int FollowSwitch(const pcfdemo::Config& config, int threads) {
   std::atomic<pcfdemo::CpuLoadWorker*> running{nullptr};
   pcfdemo::worker::TerminationSignals signals([&](int signal) {
     stop_requested = true;
-    log(std::string("worker ") + worker_id + " stopping on " +
-        (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+    log(pcfdemo::worker::StoppingMessage(worker_id, signal));
     if (pcfdemo::CpuLoadWorker* worker = running.load()) worker->Stop();
   });
 

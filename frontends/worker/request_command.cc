@@ -96,8 +96,7 @@ int RunRequestCommand(const std::vector<std::string>& args) {
   std::atomic<pcfdemo::RequestWorker*> running{nullptr};
   pcfdemo::worker::TerminationSignals signals([&](int signal) {
     stop_requested = true;
-    log(std::string("worker ") + worker_id + " stopping on " +
-        (signal == SIGTERM ? "SIGTERM" : "SIGINT"));
+    log(pcfdemo::worker::StoppingMessage(worker_id, signal));
     if (pcfdemo::RequestWorker* worker = running.load()) worker->Stop();
   });
 

@@ -43,6 +43,11 @@ sigset_t TerminationSet() {
 
 }  // namespace
 
+std::string StoppingMessage(const std::string& worker_id, int signal) {
+  return std::string("worker ") + worker_id + " stopping on " +
+         (signal == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
 std::string NewWorkerId() {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {

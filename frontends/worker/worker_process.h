@@ -12,6 +12,10 @@ namespace pcfdemo::worker {
 // "<hostname>-<pid>-<6 random hex digits>": unique among the workers of a platform.
 std::string NewWorkerId();
 
+// The log line for a worker that stops on `signal`: "worker <id> stopping on SIGTERM" (or
+// SIGINT for any other signal).
+std::string StoppingMessage(const std::string& worker_id, int signal);
+
 // Writes one log line to stderr: "<UTC time> <level> <component>: <message>", or with
 // format "json" one JSON object {"time","level","component","message"}. Thread-safe.
 void LogLine(const std::string& format, const std::string& level, const std::string& component,

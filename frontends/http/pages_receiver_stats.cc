@@ -13,6 +13,7 @@
 #include "page_layout.h"
 #include "pcfdemo/backend_error.h"
 #include "pcfdemo/run_json.h"
+#include "routes.h"
 #include "routing.h"
 #include "ui_pages.h"
 
@@ -279,22 +280,7 @@ PageAnswer ReceiverStats(App& app, const PageContext& context) {
 // pages poll this rather than /api/runs/current, whose 404 while idle a browser would log
 // as an error every half second.
 Reply CurrentRunForPages(App& app) {
-  std::optional<Trigger> trigger = app.triggers->Current();
-  if (!trigger) return JsonReply(Code::Ok, "{\"run\":null}");
-  std::optional<Run> run;
-  if (trigger->run_timestamp) {
-    try {
-      run = app.runs->GetRun(*trigger->run_timestamp);
-    } catch (const BackendError&) {
-      // The trigger alone still says what is going on.
-    }
-  }
-  std::optional<FanoutProgress> progress;
-  if (app.request_worker) {
-    FanoutProgress live = app.request_worker->progress();
-    if (live.total > 0) progress = live;
-  }
-  return JsonReply(Code::Ok, "{\"run\":" + CurrentRunToJson(*trigger, run, progress) + "}");
+  return JsonReply(Code::Ok, "{\"run\":" + CurrentRunJson(app).value_or("null") + "}");
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 
 #include <pistache/router.h>
 
+#include <optional>
+#include <string>
+
 #include "app.h"
 
 namespace pcfdemo::web {
@@ -15,5 +18,8 @@ void RegisterRuns(Pistache::Rest::Router& router, App& app);               // ru
 void RegisterCpuLoad(Pistache::Rest::Router& router, App& app);            // cpu_load.cc
 void RegisterTriggerStoreFlush(Pistache::Rest::Router& router, App& app);  // trigger_store_flush.cc
 void RegisterMetrics(Pistache::Rest::Router& router, App& app);            // metrics.cc
+
+// The pending or running run as JSON, as GET /api/runs/current shows it; nullopt when idle.
+std::optional<std::string> CurrentRunJson(App& app);  // runs.cc
 
 }  // namespace pcfdemo::web

@@ -18,16 +18,8 @@
 #include "routing.h"
 
 namespace pcfdemo::web {
-namespace {
 
-using Pistache::Http::Code;
-
-constexpr int kDefaultLimit = 20;
-constexpr int kMaxLimit = 200;
-constexpr int64_t kMaxOffset = 1000000000;
-
-// The current run as JSON, or nullopt when idle.
-std::optional<std::string> CurrentRun(App& app) {
+std::optional<std::string> CurrentRunJson(App& app) {
   std::optional<Trigger> trigger = app.triggers->Current();
   if (!trigger) return std::nullopt;
 
@@ -47,6 +39,14 @@ std::optional<std::string> CurrentRun(App& app) {
   return CurrentRunToJson(*trigger, run, progress);
 }
 
+namespace {
+
+using Pistache::Http::Code;
+
+constexpr int kDefaultLimit = 20;
+constexpr int kMaxLimit = 200;
+constexpr int64_t kMaxOffset = 1000000000;
+
 std::string Origin(const std::string& destination) {
   std::optional<HttpUrl> url = ParseHttpUrl(destination);
   if (!url) return "?";
@@ -61,7 +61,7 @@ Reply TriggerRun(App& app, const Pistache::Rest::Request& request) {
   const RunRequest& run = *check.request;
   if (!app.triggers->TryTrigger(run)) {
     app.metrics.runs_refused_busy.fetch_add(1, std::memory_order_relaxed);
-    std::optional<std::string> current = CurrentRun(app);
+    std::optional<std::string> current = CurrentRunJson(app);
     std::string body = "{\"error\":\"a run is already pending or running\",\"current\":" +
                        current.value_or("null") + "}";
     return JsonReply(Code::Conflict, body);
@@ -108,7 +108,7 @@ void RegisterRuns(Pistache::Rest::Router& router, App& app) {
 
   AddRoute(router, app, Pistache::Http::Method::Get, "/api/runs/current",
            [&app](const Pistache::Rest::Request&) {
-             std::optional<std::string> current = CurrentRun(app);
+             std::optional<std::string> current = CurrentRunJson(app);
              if (!current) return ErrorReply(Code::Not_Found, "no run is pending or running");
              return JsonReply(Code::Ok, *current);
            });

@@ -6,6 +6,7 @@
 #include "pcfdemo/backend_error.h"
 #include "pcfdemo/html.h"
 #include "pcfdemo/http_client.h"
+#include "routing.h"
 
 namespace pcfdemo::web {
 namespace {
@@ -108,8 +109,7 @@ void AddAssetHeaders(const App& app, Pistache::Http::ResponseWriter& response) {
 
 void AddPageRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
                   const std::string& path, PageHandler handler) {
-  RouteCounters* counters =
-      app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
+  RouteCounters* counters = CountersForRoute(app, method, path);
   router.addRoute(
       method, path,
       [&app, counters, handler = std::move(handler)](const Pistache::Rest::Request& request,

@@ -82,10 +82,13 @@ Reply ErrorReply(Code code, std::string_view message) {
   return JsonReply(code, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+RouteCounters* CountersForRoute(App& app, Pistache::Http::Method method, const std::string& path) {
+  return app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
+}
+
 void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
               const std::string& path, RouteHandler handler) {
-  RouteCounters* counters =
-      app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
+  RouteCounters* counters = CountersForRoute(app, method, path);
   router.addRoute(
       method, path,
       [&app, counters, handler = std::move(handler)](const Pistache::Rest::Request& request,

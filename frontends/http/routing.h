@@ -37,6 +37,10 @@ Reply ErrorReply(Pistache::Http::Code code, std::string_view message);
 void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
               const std::string& path, RouteHandler handler);
 
+// The request counters of the route `method` `path`, labelled "<METHOD> <path>" in /metrics.
+// Thread-safe.
+RouteCounters* CountersForRoute(App& app, Pistache::Http::Method method, const std::string& path);
+
 // Answers unknown routes with 404 {"error": ...}.
 void SetNotFoundRoute(Pistache::Rest::Router& router, App& app);
 

@@ -210,6 +210,15 @@ long long ExecuteUpdate(soci::statement& statement) {
   return statement.get_affected_rows();
 }
 
+// Writes `count` as run `timestamp`'s count, whatever it was; returns the rows matched.
+long long WriteCount(soci::session& session, long long timestamp, long long count) {
+  soci::statement write =
+      (session.prepare << "UPDATE request_recorder SET current_request_count = :count "
+                          "WHERE `timestamp` = :timestamp",
+       soci::use(count), soci::use(timestamp));
+  return ExecuteUpdate(write);
+}
+
 // Marks the part of an operation after which a lost connection leaves its effect unknown:
 // the statement may have been applied before the answer was lost. Such an operation is not
 // retried, so one call is never counted twice.
@@ -736,13 +745,8 @@ bool SqlRunRepository::CountReadModifyWrite(long long timestamp) {
 
     // Two statements, no transaction: another count may write between them and be
     // overwritten. That lost update is what this strategy demonstrates.
-    long long next = count + 1;
     attempt.outcome_unknown_if_lost = true;
-    soci::statement write =
-        (session.prepare << "UPDATE request_recorder SET current_request_count = :next "
-                            "WHERE `timestamp` = :timestamp",
-         soci::use(next), soci::use(timestamp));
-    return ExecuteUpdate(write) > 0;
+    return WriteCount(session, timestamp, count + 1) > 0;
   });
 }
 
@@ -773,12 +777,7 @@ bool SqlRunRepository::CountWithRowLock(long long timestamp) {
     long long count = 0;
     if (!ReadCount(session, timestamp, /*lock_row=*/true, count)) return false;
 
-    long long next = count + 1;
-    soci::statement write =
-        (session.prepare << "UPDATE request_recorder SET current_request_count = :next "
-                            "WHERE `timestamp` = :timestamp",
-         soci::use(next), soci::use(timestamp));
-    ExecuteUpdate(write);
+    WriteCount(session, timestamp, count + 1);
 
     // Until COMMIT is sent, a lost connection rolls the transaction back on the server and
     // the whole count can safely run again.

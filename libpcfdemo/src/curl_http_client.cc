@@ -2,12 +2,19 @@
 
 #include <curl/curl.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace pcfdemo {
 
@@ -74,25 +81,52 @@ void AllowOnlyHttp(CURL* handle) {
 #endif
 }
 
+// The environment's no_proxy list with loopback added.
+const std::string& NoProxyList() {
+  static const std::string list = [] {
+    std::string from_env;
+    for (const char* name : {"no_proxy", "NO_PROXY"}) {
+      const char* value = std::getenv(name);
+      if (value != nullptr && *value != '\0') {
+        from_env = value;
+        break;
+      }
+    }
+    if (from_env == "*") return from_env;
+    return from_env.empty() ? std::string(kLoopbackNoProxy) : from_env + "," + kLoopbackNoProxy;
+  }();
+  return list;
+}
+
+// Sets what every call of `handle` shares: http and https only, no redirects, no signals,
+// no Nagle delay, the user agent, the proxy exceptions, where curl writes its error detail;
+// the body is discarded and the headers go to ReadHeader.
+void ConfigureHandle(CURL* handle, char* error_buffer) {
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  AllowOnlyHttp(handle);
+  curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(handle, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(handle, CURLOPT_USERAGENT, kUserAgent);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, &DiscardBody);
+  curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, &ReadHeader);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(handle, CURLOPT_NOPROXY, NoProxyList().c_str());
+}
+
+long TimeoutMillis(std::chrono::milliseconds timeout) {
+  return timeout.count() > 0 ? static_cast<long>(timeout.count()) : 1L;
+}
+
 // One easy handle per thread, created on the thread's first call and kept, with its
 // connection cache, until the thread ends.
-// Limitation: RequestFanout starts new caller threads for every run, so kept-alive
-// connections are reused within a run but not from one run to the next; a pool of handles
-// owned by the client and lent to threads would carry them over.
+// Limitation: the default GetRepeatedly starts new caller threads for every run, so
+// kept-alive connections of Get are reused within a run but not from one run to the next; a
+// pool of handles owned by the client and lent to threads would carry them over.
 class ThreadHandle {
  public:
   ThreadHandle() : handle_(curl_easy_init()) {
-    if (handle_ == nullptr) return;
-    curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
-    AllowOnlyHttp(handle_);
-    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(handle_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, &DiscardBody);
-    curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, &ReadHeader);
-    curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_buffer_);
-    curl_easy_setopt(handle_, CURLOPT_NOPROXY, NoProxyList().c_str());
+    if (handle_ != nullptr) ConfigureHandle(handle_, error_buffer_);
   }
 
   ThreadHandle(const ThreadHandle&) = delete;
@@ -106,23 +140,6 @@ class ThreadHandle {
   char* error_buffer() { return error_buffer_; }
 
  private:
-  // The environment's no_proxy list with loopback added.
-  static const std::string& NoProxyList() {
-    static const std::string list = [] {
-      std::string from_env;
-      for (const char* name : {"no_proxy", "NO_PROXY"}) {
-        const char* value = std::getenv(name);
-        if (value != nullptr && *value != '\0') {
-          from_env = value;
-          break;
-        }
-      }
-      if (from_env == "*") return from_env;
-      return from_env.empty() ? std::string(kLoopbackNoProxy) : from_env + "," + kLoopbackNoProxy;
-    }();
-    return list;
-  }
-
   CURL* handle_;
   char error_buffer_[CURL_ERROR_SIZE] = {};
 };
@@ -187,6 +204,242 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// --- GetRepeatedly on the multi interface -------------------------------------------------
+
+// What the event loops of one GetRepeatedly share.
+struct RepeatedRun {
+  const RepeatedGet& plan;
+  const AnswerSink& on_answer;
+  int64_t total;
+  std::atomic<int64_t> claimed{0};  // calls started or about to start, may pass `total`
+  std::atomic<bool> stop{false};    // set when on_answer said no or threw
+
+  RepeatedRun(const RepeatedGet& p, const AnswerSink& sink, int64_t calls)
+      : plan(p), on_answer(sink), total(calls) {}
+
+  // Takes the right to start one more call; false when no call may start.
+  bool ClaimCall() { return !stop.load(std::memory_order_relaxed) && claimed.fetch_add(1) < total; }
+};
+
+// One easy handle of an event loop, with the state of the call it is making. Its lane
+// number is the one reported to on_answer. Not movable: curl keeps pointers into it.
+struct Lane {
+  int number = 0;
+  CURL* easy = nullptr;
+  bool in_flight = false;
+  std::chrono::steady_clock::time_point started;
+  CallState state;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+// One curl multi handle driving a fixed set of lanes with curl_multi_socket_action and
+// epoll, from the thread that calls Run. Each lane's easy handle is configured once,
+// with the URL parsed once, and re-added after each call so it keeps its connection.
+class EventLoop {
+ public:
+  // Lanes [first_lane, first_lane + lanes). ok() tells whether every handle was created.
+  EventLoop(RepeatedRun* run, int first_lane, int lanes)
+      : run_(run), lanes_(static_cast<size_t>(lanes)) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    multi_ = curl_multi_init();
+    url_ = curl_url();
+    if (epoll_fd_ < 0 || multi_ == nullptr || url_ == nullptr) return;
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &EventLoop::OnSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &EventLoop::OnTimer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+
+    // A URL curl's parser refuses is given as text instead, so that each call fails with the
+    // same error Get reports for it.
+    bool parsed = curl_url_set(url_, CURLUPART_URL, run_->plan.url.c_str(), 0) == CURLUE_OK;
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      Lane& lane = lanes_[i];
+      lane.number = first_lane + static_cast<int>(i);
+      lane.easy = curl_easy_init();
+      if (lane.easy == nullptr) return;
+      ConfigureHandle(lane.easy, lane.error_buffer);
+      if (parsed) {
+        curl_easy_setopt(lane.easy, CURLOPT_CURLU, url_);
+      } else {
+        curl_easy_setopt(lane.easy, CURLOPT_URL, run_->plan.url.c_str());
+      }
+      curl_easy_setopt(lane.easy, CURLOPT_TIMEOUT_MS, TimeoutMillis(run_->plan.timeout));
+      curl_easy_setopt(lane.easy, CURLOPT_HEADERDATA, &lane.state);
+      curl_easy_setopt(lane.easy, CURLOPT_PRIVATE, &lane);
+    }
+    ok_ = true;
+  }
+
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  ~EventLoop() {
+    for (Lane& lane : lanes_) {
+      if (lane.easy == nullptr) continue;
+      if (lane.in_flight) curl_multi_remove_handle(multi_, lane.easy);
+      curl_easy_cleanup(lane.easy);
+    }
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);  // closes the kept connections
+    if (url_ != nullptr) curl_url_cleanup(url_);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  }
+
+  bool ok() const { return ok_; }
+
+  // Makes calls on every lane until none is left to start and none is in flight; returns
+  // the number made. An exception from on_answer leaves at once; the destructor then
+  // abandons the calls in flight.
+  int64_t Run() {
+    for (Lane& lane : lanes_) {
+      if (!Start(lane)) break;
+    }
+
+    constexpr int kMaxEvents = 64;
+    epoll_event events[kMaxEvents];
+    while (in_flight_ > 0) {
+      int wait_ms = MillisToTimer();
+      int ready = 0;
+      if (wait_ms != 0) {
+        ready = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+        if (ready < 0) ready = 0;  // EINTR: look at the timer and wait again
+      }
+      int running = 0;
+      for (int i = 0; i < ready; ++i) {
+        int flags = 0;
+        if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+        if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi_, events[i].data.fd, flags, &running);
+      }
+      if (timer_set_ && std::chrono::steady_clock::now() >= timer_) {
+        timer_set_ = false;
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      FinishEndedCalls();
+    }
+    return made_;
+  }
+
+ private:
+  // Claims a call and starts it on `lane`; false when no call may start.
+  bool Start(Lane& lane) {
+    if (!run_->ClaimCall()) return false;
+    lane.error_buffer[0] = '\0';
+    lane.state.instance.clear();
+    lane.started = std::chrono::steady_clock::now();
+    CURLMcode added = curl_multi_add_handle(multi_, lane.easy);
+    if (added != CURLM_OK) {
+      // Not expected with a handle that was just removed; the run ends with this call.
+      run_->stop = true;
+      HttpResponse response;
+      response.error = std::string("curl could not start a call: ") + curl_multi_strerror(added);
+      Report(lane, response);
+      return false;
+    }
+    lane.in_flight = true;
+    ++in_flight_;
+    return true;
+  }
+
+  // Reports every call curl says has ended and starts the next call on its lane.
+  void FinishEndedCalls() {
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      CURL* easy = message->easy_handle;
+      CURLcode code = message->data.result;
+      char* lane_ptr = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &lane_ptr);
+      Lane& lane = *reinterpret_cast<Lane*>(lane_ptr);
+
+      HttpResponse response;
+      response.latency_ms = MillisSince(lane.started);
+      if (code != CURLE_OK) {
+        response.error = ScrubError(ErrorText(code, lane.error_buffer), run_->plan.url);
+      } else {
+        long status = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        response.status = static_cast<int>(status);
+        response.instance = std::move(lane.state.instance);
+      }
+      // Removed before the next call is added: the connection goes back to the multi
+      // handle's cache, from which the next call takes it again.
+      curl_multi_remove_handle(multi_, easy);
+      lane.in_flight = false;
+      --in_flight_;
+
+      if (Report(lane, response)) Start(lane);
+    }
+  }
+
+  // Passes a call that ended to on_answer; false when it asks for no further call.
+  bool Report(const Lane& lane, const HttpResponse& response) {
+    ++made_;
+    bool more;
+    try {
+      more = run_->on_answer(lane.number, response);
+    } catch (...) {
+      run_->stop = true;
+      throw;
+    }
+    if (!more) run_->stop = true;
+    return more;
+  }
+
+  // Milliseconds epoll may wait: 0 when curl's timer is due, -1 never (bounded by a second
+  // should a socket be forgotten).
+  int MillisToTimer() const {
+    constexpr int kMaxWaitMs = 1000;
+    if (!timer_set_) return kMaxWaitMs;
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(timer_ - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, kMaxWaitMs));
+  }
+
+  // CURLMOPT_SOCKETFUNCTION: curl names a socket and what to wait for on it.
+  static int OnSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* loop_ptr,
+                      void* socket_ptr) {
+    auto* loop = static_cast<EventLoop*>(loop_ptr);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);  // may be closed already
+      return 0;
+    }
+    epoll_event event{};
+    event.events =
+        ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    event.data.fd = socket;
+    // socket_ptr is set once the socket is in the epoll set, and forgotten by curl with it.
+    int op = socket_ptr == nullptr ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (::epoll_ctl(loop->epoll_fd_, op, socket, &event) != 0) {
+      int other = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+      if (::epoll_ctl(loop->epoll_fd_, other, socket, &event) != 0) return -1;
+    }
+    if (socket_ptr == nullptr) curl_multi_assign(loop->multi_, socket, loop);
+    return 0;
+  }
+
+  // CURLMOPT_TIMERFUNCTION: when curl wants to be called with CURL_SOCKET_TIMEOUT.
+  static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* loop_ptr) {
+    auto* loop = static_cast<EventLoop*>(loop_ptr);
+    loop->timer_set_ = timeout_ms >= 0;
+    if (loop->timer_set_) {
+      loop->timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
+  RepeatedRun* run_;
+  std::vector<Lane> lanes_;
+  int epoll_fd_ = -1;
+  CURLM* multi_ = nullptr;
+  CURLU* url_ = nullptr;
+  bool ok_ = false;
+  int in_flight_ = 0;
+  int64_t made_ = 0;
+  bool timer_set_ = false;
+  std::chrono::steady_clock::time_point timer_;
+};
+
 class CurlHttpClient : public HttpClient {
  public:
   CurlHttpClient() { InitCurlOnce(); }
@@ -208,9 +461,8 @@ class CurlHttpClient : public HttpClient {
     CallState state;
     char* error_buffer = thread_handle.error_buffer();
     error_buffer[0] = '\0';
-    long timeout_ms = timeout.count() > 0 ? static_cast<long>(timeout.count()) : 1L;
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, TimeoutMillis(timeout));
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state);
 
     auto start = std::chrono::steady_clock::now();
@@ -229,6 +481,54 @@ class CurlHttpClient : public HttpClient {
     response.status = static_cast<int>(status);
     response.instance = std::move(state.instance);
     return response;
+  }
+
+  int64_t GetRepeatedly(const RepeatedGet& plan, const AnswerSink& on_answer) override {
+    const int64_t total = std::max<int64_t>(plan.calls, 0);
+    if (total == 0) return 0;
+    const int lanes = static_cast<int>(std::clamp<int64_t>(plan.concurrency, 1, total));
+    if (curl_global_result != CURLE_OK) return HttpClient::GetRepeatedly(plan, on_answer);
+
+    RepeatedRun run(plan, on_answer, total);
+    const int loops = LoopsFor(lanes);
+    if (loops == 1) {
+      EventLoop loop(&run, 0, lanes);
+      // Without its handles the run falls back to Get on threads, which fails each call
+      // with the reason if curl is truly out of resources.
+      if (!loop.ok()) return HttpClient::GetRepeatedly(plan, on_answer);
+      return loop.Run();
+    }
+
+    const int first_half = lanes / 2;
+    EventLoop mine(&run, 0, first_half);
+    EventLoop other(&run, first_half, lanes - first_half);
+    if (!mine.ok() || !other.ok()) return HttpClient::GetRepeatedly(plan, on_answer);
+    int64_t other_made = 0;
+    std::exception_ptr other_failure;
+    std::thread other_thread([&] {
+      try {
+        other_made = other.Run();
+      } catch (...) {
+        other_failure = std::current_exception();
+      }
+    });
+    int64_t made = 0;
+    try {
+      made = mine.Run();
+    } catch (...) {
+      other_thread.join();
+      throw;
+    }
+    other_thread.join();
+    if (other_failure) std::rethrow_exception(other_failure);
+    return made + other_made;
+  }
+
+ private:
+  static int LoopsFor(int lanes) {
+    const char* forced = std::getenv("PCFDEMO_FANOUT_LOOPS");
+    if (forced != nullptr && std::string(forced) == "2" && lanes >= 2) return 2;
+    return 1;
   }
 };
 

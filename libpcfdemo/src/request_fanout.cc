@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <mutex>
-#include <system_error>
-#include <thread>
+#include <stdexcept>
 #include <vector>
 
 #include "pcfdemo/latency_histogram.h"
@@ -36,7 +34,7 @@ void AddBounded(std::map<std::string, int64_t>& counts, const std::string& key, 
   counts[named + 1 < limit ? key : std::string(overflow_key)] += n;
 }
 
-// What one caller thread saw; merged into the report when all callers are done.
+// What the calls of one lane came back with; merged into the report when the run is over.
 struct Tally {
   int64_t succeeded = 0;
   int64_t failed = 0;
@@ -87,7 +85,6 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
   const int64_t interval_micros = std::max<int64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(progress_interval).count(), 0);
 
-  std::atomic<int64_t> next_call{0};
   std::atomic<int64_t> succeeded{0};
   std::atomic<int64_t> failed{0};
   std::atomic<int64_t> last_progress_micros{start_micros};
@@ -115,40 +112,29 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
 
   auto cancelled = [cancel] { return cancel != nullptr && cancel->load(); };
 
-  auto call_until_done = [&](Tally& tally) {
-    while (!cancelled()) {
-      int64_t index = next_call.fetch_add(1);
-      if (index >= total) break;
-      HttpResponse response;
-      try {
-        response = client_->Get(plan.url, plan.timeout);
-      } catch (const std::exception& e) {
-        response = HttpResponse{};
-        response.error = e.what();
-      }
-      tally.Count(response);
-      bool ok = response.status >= 200 && response.status < 300;
-      ++(ok ? succeeded : failed);
-      maybe_report_progress();
-    }
+  // One tally per lane: the client never reports two calls of a lane at once, so a call is
+  // counted without a lock; the tallies are merged when the run is over.
+  const int lanes =
+      static_cast<int>(std::clamp<int64_t>(plan.concurrency, 1, std::max<int64_t>(total, 1)));
+  std::vector<Tally> tallies(static_cast<size_t>(lanes));
+  auto count_call = [&](int lane, const HttpResponse& response) {
+    if (lane < 0 || lane >= lanes)
+      throw std::logic_error("HttpClient reported a lane out of range");
+    tallies[static_cast<size_t>(lane)].Count(response);
+    bool ok = response.status >= 200 && response.status < 300;
+    ++(ok ? succeeded : failed);
+    maybe_report_progress();
+    return !cancelled();
   };
 
-  // The calling thread is one of the callers; the others get threads of their own.
-  const int64_t callers = std::clamp<int64_t>(plan.concurrency, 1, std::max<int64_t>(total, 1));
-  std::vector<Tally> tallies(static_cast<size_t>(callers));
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(callers - 1));
-  for (int64_t i = 1; i < callers; ++i) {
-    try {
-      threads.emplace_back(call_until_done, std::ref(tallies[static_cast<size_t>(i)]));
-    } catch (const std::system_error&) {
-      // Limitation: when the system refuses more threads, the run goes on with fewer callers
-      // than planned rather than failing; raising the process's thread limit lifts this.
-      break;
-    }
+  if (total > 0 && !cancelled()) {
+    RepeatedGet get;
+    get.url = plan.url;
+    get.calls = total;
+    get.concurrency = lanes;
+    get.timeout = plan.timeout;
+    client_->GetRepeatedly(get, count_call);
   }
-  call_until_done(tallies[0]);
-  for (auto& thread : threads) thread.join();
 
   FanoutReport report;
   LatencyHistogram latency;

@@ -33,6 +33,10 @@ MockHttpClient::MockHttpClient() {
   ok.latency_ms = 1;
   ok.instance = "mock";
   ON_CALL(*this, Get(_, _)).WillByDefault(Return(ok));
+  ON_CALL(*this, GetRepeatedly(_, _))
+      .WillByDefault([this](const RepeatedGet& plan, const AnswerSink& on_answer) {
+        return HttpClient::GetRepeatedly(plan, on_answer);
+      });
 }
 MockHttpClient::~MockHttpClient() = default;
 

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -183,6 +185,242 @@ TEST(CurlHttpClientTest, MalformedUrlWithCredentialsErrorNeverShowsThem) {
   EXPECT_EQ(response.status, 0);
   EXPECT_NE(response.error, "");
   EXPECT_EQ(response.error.find("hunter2-secret"), std::string::npos) << response.error;
+}
+
+// --- GetRepeatedly: the calls of a run from one event loop ---------------------------------
+
+// What a GetRepeatedly reported, gathered by its sink.
+struct Answers {
+  std::mutex mutex;
+  std::vector<HttpResponse> responses;
+  std::vector<int> lanes;
+
+  AnswerSink Sink(int64_t stop_after = -1) {
+    return [this, stop_after](int lane, const HttpResponse& response) {
+      std::lock_guard<std::mutex> lock(mutex);
+      responses.push_back(response);
+      lanes.push_back(lane);
+      return stop_after < 0 || static_cast<int64_t>(responses.size()) < stop_after;
+    };
+  }
+};
+
+RepeatedGet Repeated(std::string url, int64_t calls, int concurrency,
+                     milliseconds timeout = milliseconds(5000)) {
+  RepeatedGet plan;
+  plan.url = std::move(url);
+  plan.calls = calls;
+  plan.concurrency = concurrency;
+  plan.timeout = timeout;
+  return plan;
+}
+
+TEST(CurlHttpClientRepeatedTest, MakesEveryCallAndReportsEachOnce) {
+  std::atomic<int> served{0};
+  LoopbackHttpServer server([&](const LoopbackRequest&) {
+    LoopbackResponse response;
+    response.status = served++ % 4 == 3 ? 503 : 200;
+    response.instance = "web-7";
+    return response;
+  });
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made =
+      client->GetRepeatedly(Repeated(server.Url("/receiver?t=1"), 400, 6), answers.Sink());
+
+  EXPECT_EQ(made, 400);
+  ASSERT_EQ(answers.responses.size(), 400u);
+  EXPECT_EQ(server.requests(), 400);
+  EXPECT_EQ(server.last_request().target, "/receiver?t=1");
+  int ok = 0;
+  int unavailable = 0;
+  for (const HttpResponse& response : answers.responses) {
+    ok += response.status == 200;
+    unavailable += response.status == 503;
+    EXPECT_EQ(response.instance, "web-7");
+    EXPECT_EQ(response.error, "");
+    EXPECT_GT(response.latency_ms, 0);
+  }
+  EXPECT_EQ(ok, 300);
+  EXPECT_EQ(unavailable, 100);
+  for (int lane : answers.lanes) {
+    EXPECT_GE(lane, 0);
+    EXPECT_LT(lane, 6);
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, NeverHasMoreThanTheConcurrencyInFlight) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(20);
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 40, 4), answers.Sink());
+
+  EXPECT_EQ(made, 40);
+  EXPECT_LE(server.max_in_flight(), 4);
+  EXPECT_GE(server.max_in_flight(), 2);  // the calls did overlap
+}
+
+TEST(CurlHttpClientRepeatedTest, NeverMakesMoreCallsInFlightThanCallsAsked) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(20);
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  EXPECT_EQ(client->GetRepeatedly(Repeated(server.Url(), 3, 64), answers.Sink()), 3);
+  EXPECT_EQ(server.requests(), 3);
+  for (int lane : answers.lanes) EXPECT_LT(lane, 3);
+  EXPECT_EQ(client->GetRepeatedly(Repeated(server.Url(), 0, 8), answers.Sink()), 0);
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(CurlHttpClientRepeatedTest, ReusesEachLanesConnection) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 500, 4), answers.Sink());
+
+  EXPECT_EQ(made, 500);
+  EXPECT_EQ(server.requests(), 500);
+  EXPECT_LE(server.connections(), 4);
+}
+
+TEST(CurlHttpClientRepeatedTest, ManyLanesFromOneLoop) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(50);
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 256, 64), answers.Sink());
+
+  EXPECT_EQ(made, 256);
+  EXPECT_LE(server.max_in_flight(), 64);
+  EXPECT_GE(server.max_in_flight(), 8);
+  EXPECT_LE(server.connections(), 64);
+}
+
+TEST(CurlHttpClientRepeatedTest, TimeoutsAreErrorsWithoutStatusAsGetReportsThem) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(3000);
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made =
+      client->GetRepeatedly(Repeated(server.Url(), 4, 2, milliseconds(100)), answers.Sink());
+  HttpResponse single = client->Get(server.Url(), milliseconds(100));
+
+  EXPECT_EQ(made, 4);
+  ASSERT_EQ(answers.responses.size(), 4u);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 0);
+    EXPECT_EQ(response.error, single.error);
+    EXPECT_NE(response.error.find("Timeout"), std::string::npos) << response.error;
+    EXPECT_GE(response.latency_ms, 90);
+    EXPECT_LT(response.latency_ms, 2000);
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, RefusedPortIsReportedWithoutCredentials) {
+  std::string url = "http://operator:s3cret-pw@127.0.0.1:" + std::to_string(ClosedPort()) + "/";
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(url, 5, 2), answers.Sink());
+  HttpResponse single = client->Get(url, milliseconds(5000));
+
+  EXPECT_EQ(made, 5);
+  ASSERT_EQ(answers.responses.size(), 5u);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 0);
+    EXPECT_NE(response.error, "");
+    EXPECT_EQ(response.error, single.error);
+    EXPECT_EQ(response.error.find("s3cret-pw"), std::string::npos) << response.error;
+    EXPECT_EQ(response.error.find("operator:"), std::string::npos) << response.error;
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, UrlsCurlCannotParseFailEachCallLikeGet) {
+  auto client = NewCurlHttpClient();
+
+  for (const char* url : {"http://admin:hunter2-secret@127.0.0.1:99999999/", "file:///etc/hostname",
+                          "gopher://127.0.0.1/"}) {
+    Answers answers;
+    EXPECT_EQ(client->GetRepeatedly(Repeated(url, 3, 2, milliseconds(1000)), answers.Sink()), 3)
+        << url;
+    HttpResponse single = client->Get(url, milliseconds(1000));
+    ASSERT_EQ(answers.responses.size(), 3u) << url;
+    for (const HttpResponse& response : answers.responses) {
+      EXPECT_EQ(response.status, 0) << url;
+      EXPECT_NE(response.error, "") << url;
+      EXPECT_EQ(response.error, single.error) << url;
+      EXPECT_EQ(response.error.find("hunter2-secret"), std::string::npos) << response.error;
+    }
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, ASinkThatSaysNoStartsNoFurtherCall) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 100000, 4), answers.Sink(10));
+
+  // The tenth answer said no; at most the three other lanes' calls were still in flight.
+  EXPECT_GE(made, 10);
+  EXPECT_LE(made, 13);
+  EXPECT_EQ(static_cast<int64_t>(answers.responses.size()), made);
+  EXPECT_EQ(server.requests(), made);
+}
+
+TEST(CurlHttpClientRepeatedTest, ASinkThatThrowsEndsTheRunWithItsException) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  std::atomic<int> answered{0};
+
+  EXPECT_THROW(client->GetRepeatedly(Repeated(server.Url(), 100000, 4),
+                                     [&](int, const HttpResponse&) -> bool {
+                                       if (++answered == 5) throw std::runtime_error("full");
+                                       return true;
+                                     }),
+               std::runtime_error);
+  EXPECT_LE(server.requests(), 5 + 3);
+
+  // The client is still fit for use afterwards.
+  EXPECT_EQ(client->Get(server.Url(), milliseconds(5000)).status, 200);
+}
+
+TEST(CurlHttpClientRepeatedTest, ReportsTheCallsOfALaneOneAtATime) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(2);
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  constexpr int kLanes = 8;
+  std::vector<std::atomic<bool>> busy(kLanes);
+  std::vector<int64_t> per_lane(kLanes, 0);  // written without a lock, as the contract allows
+  std::atomic<int> overlaps{0};
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 200, kLanes),
+                                       [&](int lane, const HttpResponse& response) {
+                                         if (busy[static_cast<size_t>(lane)].exchange(true))
+                                           ++overlaps;
+                                         ++per_lane[static_cast<size_t>(lane)];
+                                         std::this_thread::yield();
+                                         busy[static_cast<size_t>(lane)] = false;
+                                         return response.status == 200;
+                                       });
+
+  EXPECT_EQ(made, 200);
+  EXPECT_EQ(overlaps.load(), 0);
+  int64_t counted = 0;
+  for (int64_t n : per_lane) counted += n;
+  EXPECT_EQ(counted, 200);
 }
 
 TEST(RedactUrlCredentialsTest, ReplacesUserInformationOfEveryUrl) {

@@ -10,8 +10,13 @@
 #include <thread>
 #include <vector>
 
+#include "pcfdemo/curl_http_client.h"
+#include "support/loopback_http_server.h"
+
 namespace pcfdemo {
 namespace {
+
+using test::LoopbackHttpServer;
 
 // A clock whose monotonic time only moves when a test (or the fake client) advances it.
 class SteppedClock : public Clock {
@@ -329,6 +334,184 @@ TEST(RequestFanoutTest, AClientThatThrowsCountsAsAnUnansweredCall) {
   EXPECT_EQ(report.succeeded, 5);
   EXPECT_EQ(report.by_status.at(0), 5);
   EXPECT_EQ(report.errors.at("client broke"), 5);
+}
+
+// A client whose run of calls is its own: it reports answers on its lanes in turn without
+// calling Get, as a client with an event loop does, and records the plan it was given.
+class LaneReportingClient : public HttpClient {
+ public:
+  HttpResponse Get(const std::string&, std::chrono::milliseconds) override {
+    ++gets_;
+    return Answer(200, "get", 1.0);
+  }
+
+  int64_t GetRepeatedly(const RepeatedGet& plan, const AnswerSink& on_answer) override {
+    plan_ = plan;
+    int64_t made = 0;
+    while (made < plan.calls) {
+      int lane = static_cast<int>(made % plan.concurrency);
+      HttpResponse response = made % 3 == 2 ? NoAnswer("Timeout was reached")
+                                            : Answer(200, "lane-" + std::to_string(lane), 2.0);
+      ++made;
+      if (!on_answer(lane, response)) break;
+    }
+    return made;
+  }
+
+  RepeatedGet plan() const { return plan_; }
+  int gets() const { return gets_; }
+
+ private:
+  RepeatedGet plan_;
+  int gets_ = 0;
+};
+
+TEST(RequestFanoutTest, MakesItsCallsThroughTheClientsGetRepeatedly) {
+  LaneReportingClient client;
+  SteppedClock clock;
+  RequestFanout fanout(&client, &clock);
+  FanoutPlan plan = Plan(30, 3);
+  plan.timeout = std::chrono::milliseconds(1234);
+
+  FanoutReport report = fanout.Run(plan);
+
+  EXPECT_EQ(client.gets(), 0);
+  EXPECT_EQ(client.plan().url, plan.url);
+  EXPECT_EQ(client.plan().calls, 30);
+  EXPECT_EQ(client.plan().concurrency, 3);
+  EXPECT_EQ(client.plan().timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(report.calls_made, 30);
+  EXPECT_EQ(report.succeeded, 20);
+  EXPECT_EQ(report.errors, (std::map<std::string, int64_t>{{"Timeout was reached", 10}}));
+  // Call i is on lane i % 3 and fails when i % 3 == 2: lanes 0 and 1 answer 10 calls each.
+  EXPECT_EQ(report.by_instance, (std::map<std::string, int64_t>{{"lane-0", 10}, {"lane-1", 10}}));
+}
+
+TEST(RequestFanoutTest, AsksForNoFurtherCallOnceCancelled) {
+  LaneReportingClient client;
+  SteppedClock clock;
+  RequestFanout fanout(&client, &clock);
+  std::atomic<bool> cancel{false};
+  int64_t progress_seen = 0;
+
+  FanoutReport report = fanout.Run(
+      Plan(1000, 4),
+      [&](const FanoutProgress& p) {
+        progress_seen = p.done;
+        if (p.done >= 5) cancel = true;
+      },
+      &cancel, std::chrono::milliseconds(0));
+
+  EXPECT_TRUE(report.cancelled);
+  EXPECT_EQ(report.calls_made, 5);
+  EXPECT_EQ(progress_seen, 5);
+}
+
+TEST(RequestFanoutTest, AsksForNoMoreLanesThanCalls) {
+  LaneReportingClient client;
+  SteppedClock clock;
+  RequestFanout fanout(&client, &clock);
+
+  FanoutReport report = fanout.Run(Plan(2, 64));
+
+  EXPECT_EQ(client.plan().concurrency, 2);
+  EXPECT_EQ(report.calls_made, 2);
+}
+
+TEST(HttpClientDefaultGetRepeatedlyTest, CallsOfALaneNeverOverlap) {
+  FakeHttpClient client([](int64_t) { return Answer(200, "a", 1.0); });
+  client.YieldDuringCalls();
+  constexpr int kLanes = 6;
+  RepeatedGet plan;
+  plan.url = "http://127.0.0.1:1/";
+  plan.calls = 3000;
+  plan.concurrency = kLanes;
+  std::vector<std::atomic<bool>> busy(kLanes);
+  std::vector<std::thread::id> thread_of_lane(kLanes);  // per-lane state, kept without a lock
+  std::vector<int64_t> calls_of_lane(kLanes, 0);
+  std::atomic<int> overlaps{0};
+  std::atomic<int> lane_changed_thread{0};
+
+  int64_t made = client.GetRepeatedly(plan, [&](int lane, const HttpResponse&) {
+    auto index = static_cast<size_t>(lane);
+    if (busy[index].exchange(true)) ++overlaps;
+    if (calls_of_lane[index]++ == 0) {
+      thread_of_lane[index] = std::this_thread::get_id();
+    } else if (thread_of_lane[index] != std::this_thread::get_id()) {
+      ++lane_changed_thread;  // Get is synchronous: one thread per lane means no overlap
+    }
+    std::this_thread::yield();
+    busy[index] = false;
+    return true;
+  });
+
+  EXPECT_EQ(made, 3000);
+  EXPECT_EQ(client.calls(), 3000);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(lane_changed_thread.load(), 0);
+  EXPECT_LE(client.max_in_flight(), kLanes);
+  int64_t counted = 0;
+  for (int64_t n : calls_of_lane) counted += n;
+  EXPECT_EQ(counted, 3000);
+}
+
+TEST(HttpClientDefaultGetRepeatedlyTest, ASinkThatSaysNoStopsTheOtherLanesToo) {
+  FakeHttpClient client([](int64_t) { return Answer(200, "a", 1.0); });
+  RepeatedGet plan;
+  plan.url = "http://127.0.0.1:1/";
+  plan.calls = 100000;
+  plan.concurrency = 4;
+  std::atomic<int64_t> answered{0};
+
+  int64_t made =
+      client.GetRepeatedly(plan, [&](int, const HttpResponse&) { return ++answered < 20; });
+
+  EXPECT_GE(made, 20);
+  EXPECT_LE(made, 20 + 3);  // each other lane may have started one call before the no
+  EXPECT_EQ(made, answered.load());
+  EXPECT_EQ(made, client.calls());
+}
+
+TEST(HttpClientDefaultGetRepeatedlyTest, ASinkThatThrowsEndsTheRunWithItsException) {
+  FakeHttpClient client([](int64_t) { return Answer(200, "a", 1.0); });
+  RepeatedGet plan;
+  plan.url = "http://127.0.0.1:1/";
+  plan.calls = 100000;
+  plan.concurrency = 3;
+  std::atomic<int64_t> answered{0};
+
+  EXPECT_THROW(client.GetRepeatedly(plan,
+                                    [&](int, const HttpResponse&) -> bool {
+                                      // Every lane's answer from the 7th on throws.
+                                      if (++answered >= 7) throw std::runtime_error("full");
+                                      return true;
+                                    }),
+               std::runtime_error);
+  EXPECT_LE(client.calls(), 7 + 2);
+}
+
+TEST(RequestFanoutTest, RunsAgainstALoopbackServerThroughTheCurlClient) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  RequestFanout fanout(client.get(), SystemClock());
+  FanoutPlan plan = Plan(600, 8);
+  plan.url = server.Url("/receiver?timestamp=1");
+  std::vector<FanoutProgress> seen;
+
+  FanoutReport report = fanout.Run(
+      plan, [&](const FanoutProgress& p) { seen.push_back(p); }, nullptr,
+      std::chrono::milliseconds(0));
+
+  EXPECT_EQ(report.calls_made, 600);
+  EXPECT_EQ(report.succeeded, 600);
+  EXPECT_EQ(report.by_status, (std::map<int, int64_t>{{200, 600}}));
+  EXPECT_EQ(report.by_instance, (std::map<std::string, int64_t>{{"loopback-0", 600}}));
+  EXPECT_EQ(server.requests(), 600);
+  EXPECT_LE(server.connections(), 8);
+  EXPECT_LE(server.max_in_flight(), 8);
+  EXPECT_GT(report.latency.p50_ms, 0);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().done, 600);
 }
 
 }  // namespace

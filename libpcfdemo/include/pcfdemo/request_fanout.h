@@ -1,9 +1,10 @@
-// RequestFanout makes N calls through a bounded pool of concurrent callers and summarises
-// what came back. It streams: memory does not grow with N (latencies go into a fixed-size
-// histogram, counts into small maps keyed by status and by answering instance).
+// RequestFanout makes N calls with a bounded number in flight and summarises what came back.
+// It streams: memory does not grow with N (latencies go into a fixed-size histogram, counts
+// into small maps keyed by status and by answering instance, one set per lane).
 //
-// One Run at a time per object; Run itself is called from one thread and uses
-// `concurrency` threads of its own. The HttpClient must be safe for concurrent calls.
+// One Run at a time per object; Run itself is called from one thread. The calls are made by
+// HttpClient::GetRepeatedly, which decides how many threads to use (the curl client: one
+// event loop; the default: `concurrency` threads).
 #pragma once
 
 #include <atomic>
@@ -54,9 +55,11 @@ class RequestFanout {
   // `client` and `clock` must outlive this object.
   RequestFanout(HttpClient* client, Clock* clock);
 
-  // Makes plan.calls calls. `progress`, if set, is called from a fan-out thread at most
-  // about every `progress_interval` and once at the end. When `cancel` becomes true, no new
-  // call starts and Run returns after the calls in flight end (report.cancelled is set).
+  // Makes plan.calls calls. `progress`, if set, is called at most about every
+  // `progress_interval` and once at the end, from a thread of the client's GetRepeatedly
+  // (possibly the calling thread) and, at the end, from the calling thread. When `cancel`
+  // becomes true, no new call starts and Run returns after the calls in flight end
+  // (report.cancelled is set).
   // REQUIRES: plan.calls >= 0, plan.concurrency >= 1.
   FanoutReport Run(const FanoutPlan& plan,
                    const std::function<void(const FanoutProgress&)>& progress = {},

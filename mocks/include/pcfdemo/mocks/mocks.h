@@ -1,6 +1,7 @@
 // GoogleMock mocks of every libpcfdemo interface, for this project's tests and for programs
 // that embed the library. Constructors install sane defaults with ON_CALL: stores and
-// repositories behave as empty, the clock stands still, the HTTP client answers 200.
+// repositories behave as empty, the clock stands still, the HTTP client answers 200 (a run of
+// calls included).
 #pragma once
 
 #include <gmock/gmock.h>
@@ -52,6 +53,9 @@ class MockHttpClient : public HttpClient {
   ~MockHttpClient() override;
 
   MOCK_METHOD(HttpResponse, Get, (const std::string& url, std::chrono::milliseconds timeout),
+              (override));
+  // By default the base class's GetRepeatedly: calls of Get from plan.concurrency threads.
+  MOCK_METHOD(int64_t, GetRepeatedly, (const RepeatedGet& plan, const AnswerSink& on_answer),
               (override));
 };
 

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "answer_writer.h"
 #include "page_layout.h"
 #include "routes.h"
 #include "routing.h"
@@ -39,13 +40,12 @@ void RegisterAssets(Pistache::Rest::Router& router, App& app) {
   for (const Asset& asset : kAssets) {
     RouteCounters* counters = app.metrics.ForRoute(std::string("GET ") + asset.path);
     router.addRoute(Pistache::Http::Method::Get, asset.path,
-                    [&app, counters, &asset](const Pistache::Rest::Request&,
+                    [&app, counters, &asset](const Pistache::Rest::Request& request,
                                              Pistache::Http::ResponseWriter response) {
-                      AddAssetHeaders(app, response);
-                      response.headers().add<Pistache::Http::Header::ContentType>(
-                          Pistache::Http::Mime::MediaType::fromString(asset.content_type));
+                      AddAssetHeaders(response);
                       counters->Count(200);
-                      response.send(Pistache::Http::Code::Ok, asset.body);
+                      WriteAnswer(request, response, Pistache::Http::Code::Ok, app.instance,
+                                  asset.content_type, asset.body);
                       return Pistache::Rest::Route::Result::Ok;
                     });
   }

@@ -2,10 +2,10 @@
 
 #include <exception>
 
+#include "answer_writer.h"
 #include "page_forms.h"
 #include "pcfdemo/backend_error.h"
 #include "pcfdemo/html.h"
-#include "pcfdemo/http_client.h"
 #include "routing.h"
 
 namespace pcfdemo::web {
@@ -28,15 +28,12 @@ using Pistache::Http::Code;
     std::string value_;                                                   \
   }
 
-PCFDEMO_TEXT_HEADER(InstanceHeader, "X-Pcfdemo-Instance");
 PCFDEMO_TEXT_HEADER(ContentSecurityPolicyHeader, "Content-Security-Policy");
 PCFDEMO_TEXT_HEADER(ContentTypeOptionsHeader, "X-Content-Type-Options");
 PCFDEMO_TEXT_HEADER(FrameOptionsHeader, "X-Frame-Options");
 PCFDEMO_TEXT_HEADER(ReferrerPolicyHeader, "Referrer-Policy");
 PCFDEMO_TEXT_HEADER(CachingHeader, "Cache-Control");
 #undef PCFDEMO_TEXT_HEADER
-
-static_assert(std::string_view(InstanceHeader::Name) == kInstanceHeader);
 
 // Scripts and styles come only from /assets; nothing inline, nothing from elsewhere, and
 // no other site may frame a page (clickjacking a form) or receive a form's post.
@@ -101,8 +98,7 @@ PageAnswer Answer(App& app, const PageHandler& handler, PageContext& context) {
 
 }  // namespace
 
-void AddAssetHeaders(const App& app, Pistache::Http::ResponseWriter& response) {
-  response.headers().add<InstanceHeader>(app.instance);
+void AddAssetHeaders(Pistache::Http::ResponseWriter& response) {
   response.headers().add<ContentTypeOptionsHeader>("nosniff");
   response.headers().add<CachingHeader>("public, max-age=300");
 }
@@ -120,7 +116,6 @@ void AddPageRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Meth
         PageAnswer answer = Answer(app, handler, context);
 
         auto& headers = response.headers();
-        headers.add<InstanceHeader>(app.instance);
         headers.add<ContentSecurityPolicyHeader>(kContentSecurityPolicy);
         headers.add<ContentTypeOptionsHeader>("nosniff");
         headers.add<FrameOptionsHeader>("DENY");
@@ -129,16 +124,15 @@ void AddPageRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Meth
         if (context.form_token != cookie_token) {
           response.cookies().add(FormTokenCookie(context.form_token));
         }
+        std::string_view content_type = "text/html; charset=utf-8";
         if (!answer.redirect_to.empty()) {
           headers.add<Pistache::Http::Header::Location>(answer.redirect_to);
           answer.code = Code::See_Other;
           answer.html.clear();
-        } else {
-          headers.add<Pistache::Http::Header::ContentType>(
-              Pistache::Http::Mime::MediaType::fromString("text/html; charset=utf-8"));
+          content_type = "";
         }
         counters->Count(static_cast<int>(answer.code));
-        response.send(answer.code, answer.html);
+        WriteAnswer(request, response, answer.code, app.instance, content_type, answer.html);
         return Pistache::Rest::Route::Result::Ok;
       });
 }

@@ -53,7 +53,7 @@ void AddPageRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Meth
                   const std::string& path, PageHandler handler);
 
 // The headers of a static asset: this instance's name, nosniff, five minutes of caching.
-void AddAssetHeaders(const App& app, Pistache::Http::ResponseWriter& response);
+void AddAssetHeaders(Pistache::Http::ResponseWriter& response);
 
 // A whole document: the layout around `body_html` (already escaped HTML). `title` is plain
 // text. `nav_path` marks the navigation entry of this page ("/sender", ...).

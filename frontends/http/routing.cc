@@ -3,57 +3,18 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "answer_writer.h"
 #include "pcfdemo/backend_error.h"
-#include "pcfdemo/http_client.h"
 
 namespace pcfdemo::web {
 namespace {
 
 using Pistache::Http::Code;
 
-// The response header that names the answering instance (kInstanceHeader).
-class InstanceHeader : public Pistache::Http::Header::Header {
- public:
-  NAME("X-Pcfdemo-Instance")
-
-  InstanceHeader() = default;
-  explicit InstanceHeader(std::string value) : value_(std::move(value)) {}
-
-  void parse(const std::string& data) override { value_ = data; }
-  void write(std::ostream& stream) const override { stream << value_; }
-
- private:
-  std::string value_;
-};
-
-static_assert(std::string_view(InstanceHeader::Name) == kInstanceHeader);
-
-// HTTP/1.1 keeps connections open unless the client asks to close. Pistache 0.0.5 closes
-// them when the request has no Connection header (libcurl sends none), which would cost
-// every call of a run a new TCP connection; this restores the HTTP/1.1 default.
-void KeepAliveByDefault(const Pistache::Http::Request& request,
-                        Pistache::Http::ResponseWriter& response) {
-  if (request.version() != Pistache::Http::Version::Http11) return;
-  auto connection = request.headers().tryGet<Pistache::Http::Header::Connection>();
-  if (connection && connection->control() == Pistache::Http::ConnectionControl::Close) return;
-  response.headers().remove<Pistache::Http::Header::Connection>();
-  response.headers().add<Pistache::Http::Header::Connection>(
-      Pistache::Http::ConnectionControl::KeepAlive);
-}
-
 void Send(App& app, RouteCounters* counters, const Pistache::Http::Request& request, Reply reply,
           Pistache::Http::ResponseWriter& response) {
-  KeepAliveByDefault(request, response);
-  response.headers().add<InstanceHeader>(app.instance);
-  // The JSON media type is parsed once: it is on every answer of the receiver.
-  static const Pistache::Http::Mime::MediaType kJson =
-      Pistache::Http::Mime::MediaType::fromString(kJsonContentType);
-  response.headers().add<Pistache::Http::Header::ContentType>(
-      reply.content_type == kJsonContentType
-          ? kJson
-          : Pistache::Http::Mime::MediaType::fromString(reply.content_type));
   counters->Count(static_cast<int>(reply.code));
-  response.send(reply.code, reply.body);
+  WriteAnswer(request, response, reply.code, app.instance, reply.content_type, reply.body);
 }
 
 Reply Run(App& app, const RouteHandler& handler, const Pistache::Rest::Request& request) {

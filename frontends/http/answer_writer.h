@@ -1,0 +1,39 @@
+// How pcfdemo-web puts an answer on the wire. Pistache 0.0.5's ResponseWriter::send never
+// writes from the handler: it queues the bytes and wakes the event loop through an eventfd,
+// which re-arms the connection for writing, sends on its next turn and re-arms it for
+// reading: about six system calls and two loop turns per answer (docs/performance.md). Here
+// the answer is written with one send(2) from the thread that runs the handler, which is the
+// event loop's own thread for the connection; only what the socket does not take at once goes
+// to Pistache's queue.
+//
+// Order of answers on one connection: every route of pcfdemo-web answers through
+// WriteAnswer, synchronously, in the order the requests are handled. Once some answer on a
+// connection has gone to Pistache's queue, every later answer on it is queued too, so a
+// queued answer is never overtaken.
+// Limitation: answers Pistache writes itself (its 405 for a known path with another method,
+// and 400/413 for requests it cannot parse) are always queued, so a client that pipelines
+// such a request and another one could get the second answer first. Pistache 0.0.5 handles one
+// request per read anyway, so pipelining clients are not served well by it in any case.
+#pragma once
+
+#include <pistache/http.h>
+
+#include <string_view>
+
+namespace pcfdemo::web {
+
+// Writes `code` with `body` (and `content_type`, when not empty) as the answer to `request`,
+// naming `instance` in the X-Pcfdemo-Instance header, with the headers and cookies already set
+// on `response`. Decides the Connection header: HTTP/1.1
+// keeps the connection open unless the client asked to close it, HTTP/1.0 closes it unless the
+// client asked to keep it; a closing answer is followed by shutting down the connection's
+// sending side, so the client sees the end of the connection after the answer.
+// REQUIRES: called from the handler of `request`, on the thread Pistache called it on.
+void WriteAnswer(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter& response,
+                 Pistache::Http::Code code, std::string_view instance,
+                 std::string_view content_type, std::string_view body);
+
+// True when the connection of `request` stays open after its answer (see WriteAnswer).
+bool KeepsConnectionOpen(const Pistache::Http::Request& request);
+
+}  // namespace pcfdemo::web

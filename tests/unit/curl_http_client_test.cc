@@ -386,7 +386,8 @@ TEST(CurlHttpClientRepeatedTest, ASinkThatThrowsEndsTheRunWithItsException) {
 
   EXPECT_THROW(client->GetRepeatedly(Repeated(server.Url(), 100000, 4),
                                      [&](int, const HttpResponse&) -> bool {
-                                       if (++answered == 5) throw std::runtime_error("full");
+                                       // Every answer from the 5th on throws.
+                                       if (++answered >= 5) throw std::runtime_error("full");
                                        return true;
                                      }),
                std::runtime_error);

@@ -290,7 +290,25 @@ TEST(CurlHttpClientRepeatedTest, ReusesEachLanesConnection) {
   EXPECT_LE(server.connections(), 4);
 }
 
-TEST(CurlHttpClientRepeatedTest, ManyLanesFromOneLoop) {
+TEST(CurlHttpClientRepeatedTest, ConnectionsTheServerClosesAreReplaced) {
+  // Every answer closes its connection: each call opens a socket, often with the number of
+  // one just closed, and must still be watched for.
+  LoopbackResponse closing;
+  closing.close = true;
+  LoopbackHttpServer server(closing);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(Repeated(server.Url(), 200, 4), answers.Sink());
+
+  EXPECT_EQ(made, 200);
+  EXPECT_EQ(server.connections(), 200);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 200) << response.error;
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, KeepsHundredsOfLanesWithinTheirBound) {
   LoopbackResponse slow;
   slow.delay = milliseconds(50);
   LoopbackHttpServer server(slow);

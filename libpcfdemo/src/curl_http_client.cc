@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -268,6 +269,8 @@ class EventLoop {
       curl_easy_setopt(lane.easy, CURLOPT_TIMEOUT_MS, TimeoutMillis(run_->plan.timeout));
       curl_easy_setopt(lane.easy, CURLOPT_HEADERDATA, &lane.state);
       curl_easy_setopt(lane.easy, CURLOPT_PRIVATE, &lane);
+      curl_easy_setopt(lane.easy, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::OnOpenSocket);
+      curl_easy_setopt(lane.easy, CURLOPT_OPENSOCKETDATA, this);
       curl_easy_setopt(lane.easy, CURLOPT_CLOSESOCKETFUNCTION, &EventLoop::OnCloseSocket);
       curl_easy_setopt(lane.easy, CURLOPT_CLOSESOCKETDATA, this);
     }
@@ -315,7 +318,7 @@ class EventLoop {
           // An idle connection's socket (the server closing it, say): curl looks at it when
           // it takes the connection again.
           ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
-          registration = Registration{};
+          registration.in_epoll = false;
           continue;
         }
         int flags = 0;
@@ -411,22 +414,30 @@ class EventLoop {
 
   // CURLMOPT_SOCKETFUNCTION: curl names a socket and what to wait for on it.
   //
-  // A socket curl stops watching stays in the epoll set: curl gives up the socket of a
-  // kept-alive connection when its call ends and asks for it again, with the same events,
-  // when the lane's next call starts, and leaving it there saves two epoll_ctl calls per
-  // call. It leaves the set when curl closes it (OnCloseSocket) or when an event arrives
-  // while curl does not watch it (Run).
+  // A connection's socket curl stops watching stays in the epoll set: curl gives up the
+  // socket of a kept-alive connection when its call ends and asks for it again, with the
+  // same events, when the lane's next call starts, and leaving it there saves two epoll_ctl
+  // calls per call. It leaves the set when curl closes it (OnCloseSocket) or when an event
+  // arrives while curl does not watch it (Run). This holds only for the sockets of
+  // connections, which curl opens and closes through OnOpenSocket and OnCloseSocket; any
+  // other socket (the resolver's, say) may be closed without a word, so it leaves the set
+  // as soon as curl stops watching it and is never assumed to be in it.
   static int OnSocket(CURL* /*easy*/, curl_socket_t socket, int what, void* loop_ptr,
                       void* /*socket_ptr*/) {
     auto* loop = static_cast<EventLoop*>(loop_ptr);
     Registration& registration = loop->RegistrationOf(socket);
     if (what == CURL_POLL_REMOVE) {
-      registration.watched = false;
+      if (registration.connection) {
+        registration.watched = false;
+      } else {
+        if (registration.in_epoll) ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+        registration = Registration{};
+      }
       return 0;
     }
     uint32_t events = ((what & CURL_POLL_IN) ? uint32_t{EPOLLIN} : 0u) |
                       ((what & CURL_POLL_OUT) ? uint32_t{EPOLLOUT} : 0u);
-    if (!registration.in_epoll || registration.events != events) {
+    if (!registration.connection || !registration.in_epoll || registration.events != events) {
       epoll_event event{};
       event.events = events;
       event.data.fd = socket;
@@ -436,8 +447,22 @@ class EventLoop {
         if (::epoll_ctl(loop->epoll_fd_, other, socket, &event) != 0) return -1;
       }
     }
-    registration = Registration{true, true, events};
+    registration.in_epoll = true;
+    registration.watched = true;
+    registration.events = events;
     return 0;
+  }
+
+  // CURLOPT_OPENSOCKETFUNCTION: a connection's socket, as curl would open it, marked as one.
+  static curl_socket_t OnOpenSocket(void* loop_ptr, curlsocktype /*purpose*/,
+                                    curl_sockaddr* address) {
+    auto* loop = static_cast<EventLoop*>(loop_ptr);
+    int socket = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (socket < 0) return CURL_SOCKET_BAD;
+    Registration& registration = loop->RegistrationOf(socket);
+    registration = Registration{};  // a socket of that number closed unseen is forgotten
+    registration.connection = true;
+    return socket;
   }
 
   // CURLOPT_CLOSESOCKETFUNCTION: the socket leaves the epoll set before it is closed, so
@@ -450,10 +475,11 @@ class EventLoop {
     return ::close(socket);
   }
 
-  // Whether a socket is in the epoll set, with which events, and whether curl watches it.
+  // What the loop knows of a socket number.
   struct Registration {
+    bool connection = false;  // opened by OnOpenSocket, to be closed by OnCloseSocket
     bool in_epoll = false;
-    bool watched = false;
+    bool watched = false;  // curl waits for `events` on it
     uint32_t events = 0;
   };
 
@@ -584,15 +610,16 @@ class CurlHttpClient : public HttpClient {
 
   // Event loops for a run of `lanes` lanes: two when there are two lanes and two CPUs.
   //
-  // One loop costs about 17 to 20 us of CPU per call against nginx on loopback, two thirds of
-  // it in the kernel and in curl's per-transfer work, so a single loop tops out near the
-  // speed of one CPU. Measured on a 2-CPU machine against nginx `return 200` on the same
-  // machine (three runs of 200000 calls each, alternated with wrk -t2): concurrency 8 made
-  // 17000 to 44000 calls/s with one loop and 43000 to 52000 with two; concurrency 256,
-  // 24000 to 35000 with one and 52000 to 56000 with two, at the same CPU per call. The
-  // second loop lets the client use the second CPU whenever the server leaves it idle,
-  // and costs one thread.
-  // Limitation: on machines with more CPUs the run still uses at most two loops; a loop per
+  // One loop costs 15 to 20 us of CPU per call against nginx on loopback, about half of it
+  // in the kernel and most of the rest in curl's per-transfer work, so one loop tops out
+  // near the speed of one CPU: 1 / 15 us is 67000 calls/s. Measured on a 2-CPU machine
+  // against nginx `return 200` on the same machine, 200000 calls a run, one loop and two
+  // alternated three times: concurrency 8 made 49000 to 67000 calls/s with one loop and
+  // 55000 to 69000 with two; concurrency 256, 38000 to 45000 with one and 54000 to 68000
+  // with two, at the same CPU per call. Even with the server taking its share of the two
+  // CPUs, the second loop gets the client the CPU time the server leaves idle; it costs one
+  // thread.
+  // Limitation: on machines with more CPUs a run still uses at most two loops; a loop per
   // CPU, up to the number of lanes, would be the next step if one client must go faster.
   static int LoopsFor(int lanes) {
     return lanes >= 2 && std::thread::hardware_concurrency() >= 2 ? 2 : 1;

@@ -308,6 +308,25 @@ TEST(CurlHttpClientRepeatedTest, ConnectionsTheServerClosesAreReplaced) {
   }
 }
 
+TEST(CurlHttpClientRepeatedTest, HostNamesAreResolvedAndCalled) {
+  // A name makes curl wait on its resolver's socket too, which it opens and closes on its
+  // own; the connections that follow may get the numbers of those sockets.
+  LoopbackResponse closing;
+  closing.close = true;
+  LoopbackHttpServer server(closing);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+
+  int64_t made = client->GetRepeatedly(
+      Repeated("http://localhost:" + std::to_string(server.port()) + "/", 100, 4), answers.Sink());
+
+  EXPECT_EQ(made, 100);
+  EXPECT_EQ(server.requests(), 100);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 200) << response.error;
+  }
+}
+
 TEST(CurlHttpClientRepeatedTest, KeepsHundredsOfLanesWithinTheirBound) {
   LoopbackResponse slow;
   slow.delay = milliseconds(50);

@@ -123,9 +123,9 @@ long TimeoutMillis(std::chrono::milliseconds timeout) {
 
 // One easy handle per thread, created on the thread's first call and kept, with its
 // connection cache, until the thread ends.
-// Limitation: the default GetRepeatedly starts new caller threads for every run, so
-// kept-alive connections of Get are reused within a run but not from one run to the next; a
-// pool of handles owned by the client and lent to threads would carry them over.
+// Limitation: a wrapper client that leaves GetRepeatedly to the default one (new caller
+// threads each run, calling this Get) reuses kept-alive connections within a run but not
+// from one run to the next; a pool of handles lent to threads would carry them over.
 class ThreadHandle {
  public:
   ThreadHandle() : handle_(curl_easy_init()) {
@@ -238,6 +238,8 @@ struct Lane {
 // One curl multi handle driving a fixed set of lanes with curl_multi_socket_action and
 // epoll, from the thread that calls Run. Each lane's easy handle is configured once,
 // with the URL parsed once, and re-added after each call so it keeps its connection.
+// Limitation: the connections end with the loop, so each run opens its own; a multi handle
+// kept by the client from run to run (one run at a time) would carry them over.
 class EventLoop {
  public:
   // Lanes [first_lane, first_lane + lanes). ok() tells whether every handle was created.

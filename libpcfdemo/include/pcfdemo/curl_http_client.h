@@ -1,5 +1,7 @@
 // An HttpClient on libcurl: one easy handle per calling thread so connections are reused,
-// http and https only, no signals, redirects not followed. Thread-safe.
+// http and https only, no signals, redirects not followed. Thread-safe. Its GetRepeatedly
+// drives all the calls of a run from curl's multi interface: one or two event loops
+// (epoll), each with an easy handle per lane that keeps its connection from call to call.
 #pragma once
 
 #include <memory>
@@ -10,8 +12,10 @@
 
 namespace pcfdemo {
 
-// The client makes every call from the calling thread with that thread's own easy handle,
-// which keeps its connections open between calls. Responses are reported with their status
+// Get makes its call from the calling thread with that thread's own easy handle, which
+// keeps its connections open between calls; GetRepeatedly uses handles of its own, closed
+// when it returns, and reports its lanes from the calling thread and, when it splits them
+// over two loops, from one more thread. Responses are reported with their status
 // whatever it is (a 3xx is a response, its Location is not followed). Errors name curl's
 // reason and never contain credentials given in the URL.
 std::unique_ptr<HttpClient> NewCurlHttpClient();

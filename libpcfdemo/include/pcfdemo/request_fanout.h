@@ -3,8 +3,8 @@
 // into small maps keyed by status and by answering instance, one set per lane).
 //
 // One Run at a time per object; Run itself is called from one thread. The calls are made by
-// HttpClient::GetRepeatedly, which decides how many threads to use (the curl client: one
-// event loop; the default: `concurrency` threads).
+// HttpClient::GetRepeatedly, which decides how many threads to use (the curl client: one or
+// two event loops; the default: `concurrency` threads).
 #pragma once
 
 #include <atomic>

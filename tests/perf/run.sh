@@ -256,6 +256,7 @@ start_standalone() {
       exec {fd}>&-
       if [[ "$line" == *" 200 "* ]]; then t1=$(now_us); echo "$pid $((t1 - t0))"; return; fi
     fi 2>/dev/null
+    kill -0 "$pid" 2>/dev/null || break  # it exited (its port taken meanwhile, say)
     (( $(now_us) - t0 > 10000000 )) && break
   done
   echo "$pid timeout"
@@ -269,7 +270,10 @@ for ((rep = 0; rep < 5; rep++)); do
   port=$(free_port)
   read -r pid micros <<< "$(start_standalone "$port")"
   PIDS+=("$pid")
-  [[ "$micros" == timeout ]] && die "pcfdemo-web did not answer /healthz within 10 s"
+  if [[ "$micros" == timeout ]]; then
+    tail -n 5 "$WORK/web-standalone.log" >&2 || true
+    die "pcfdemo-web on port $port did not answer /healthz within 10 s (its log above)"
+  fi
   START_MS+=("$(awk -v u="$micros" 'BEGIN { printf "%.1f", u / 1000 }')")
   nap 2
   IDLE_RSS+=("$(awk -v k="$(rss_kib "$pid")" 'BEGIN { printf "%.1f", k / 1024 }')")

@@ -161,9 +161,16 @@ std::string TextSummary(const pcfdemo::FanoutPlan& plan, const pcfdemo::FanoutRe
   out << "  Calls/sec:    " << Fixed(report.calls_per_second(), 2) << "\n";
 
   out << "\nLatency distribution (answered calls):\n";
-  out << "  50% in " << Fixed(report.latency.p50_ms, 3) << " ms\n";
-  out << "  95% in " << Fixed(report.latency.p95_ms, 3) << " ms\n";
-  out << "  99% in " << Fixed(report.latency.p99_ms, 3) << " ms\n";
+  auto unanswered = report.by_status.find(0);
+  int64_t answered =
+      report.calls_made - (unanswered == report.by_status.end() ? 0 : unanswered->second);
+  if (answered == 0) {
+    out << "  no call was answered\n";
+  } else {
+    out << "  50% in " << Fixed(report.latency.p50_ms, 3) << " ms\n";
+    out << "  95% in " << Fixed(report.latency.p95_ms, 3) << " ms\n";
+    out << "  99% in " << Fixed(report.latency.p99_ms, 3) << " ms\n";
+  }
 
   out << "\nStatus code distribution:\n";
   for (const auto& [status, calls] : report.by_status) {

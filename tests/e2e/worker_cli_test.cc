@@ -192,6 +192,21 @@ TEST(WorkerCliTest, FanoutCountsUnansweredCallsAsErrorsWithoutCredentials) {
   EXPECT_EQ(report["errors"].begin().value(), 4);
 }
 
+TEST(WorkerCliTest, FanoutTextSaysSoWhenNoCallWasAnswered) {
+  int port = 0;
+  {
+    LoopbackHttpServer closed;
+    port = closed.port();
+  }  // nothing listens there any more
+
+  Outcome outcome = RunWorker({"fanout", "--url", "http://127.0.0.1:" + std::to_string(port) + "/",
+                               "--calls", "3", "--concurrency", "1"});
+
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_NE(outcome.out.find("no call was answered"), std::string::npos) << outcome.out;
+  EXPECT_EQ(outcome.out.find("50% in"), std::string::npos) << outcome.out;
+}
+
 TEST(WorkerCliTest, FanoutWithoutUrlFails) {
   ExpectOneLineReason(RunWorker({"fanout", "--calls", "5"}), "--url");
 }

@@ -106,7 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadBody{"MetadataAddress",
                 R"({"calls":5,"destination":"http://169.254.169.254/latest/meta-data"})",
                 "not an allowed destination"}),
-    [](const ::testing::TestParamInfo<BadBody>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<BadBody>& param_info) { return param_info.param.name; });
 
 TEST(RunRequestValidation, CallsAloneTakesEveryDefault) {
   RunRequestCheck check = CheckRunRequest(R"({"calls":200})", Policy());

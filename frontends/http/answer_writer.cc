@@ -99,7 +99,9 @@ void WriteAnswer(const Pistache::Http::Request& request, Pistache::Http::Respons
   AppendHandlerHeaders(out, response, !content_type.empty());
   AppendHeader(out, "Connection", keep_open ? "keep-alive" : "close");
   AppendHeader(out, "Content-Length", std::to_string(body.size()));
-  out.append("\r\n").append(body);
+  out.append("\r\n");
+  // A HEAD answer names the length of the body it would have, and has none.
+  if (request.method() != Pistache::Http::Method::Head) out.append(body);
 
   peer->setIdle(true);  // answered: Pistache's keep-alive timer may close it quietly
   if (peer->tryGetData(kQueuedMark) != nullptr) {

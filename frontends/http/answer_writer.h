@@ -10,10 +10,10 @@
 // WriteAnswer, synchronously, in the order the requests are handled. Once some answer on a
 // connection has gone to Pistache's queue, every later answer on it is queued too, so a
 // queued answer is never overtaken.
-// Limitation: answers Pistache writes itself (its 405 for a known path with another method,
-// and 400/413 for requests it cannot parse) are always queued, so a client that pipelines
-// such a request and another one could get the second answer first. Pistache 0.0.5 handles one
-// request per read anyway, so pipelining clients are not served well by it in any case.
+// Limitation: answers Pistache writes itself (400, 413 or 500 for a request it cannot parse)
+// are always queued, so the answer to a request that follows such a one on the same
+// connection can arrive first. Well-formed requests never take that path: every route, and
+// every other method on a known path (405), answers through WriteAnswer.
 #pragma once
 
 #include <pistache/http.h>

@@ -7,11 +7,15 @@
 // on any thread may read them without a lock. The objects they point to are thread-safe.
 #pragma once
 
+#include <pistache/http_defs.h>
+
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "logger.h"
 #include "pcfdemo/clock.h"
@@ -64,6 +68,10 @@ struct App {
 
   BackendHealth health;
   WebMetrics metrics;
+
+  // Every mounted path with its methods, filled while routes are mounted (MountRoute) and
+  // read once by SetFallbackRoutes; not touched while serving.
+  std::map<std::string, std::vector<Pistache::Http::Method>> methods_by_path;
 
   const char* mode() const { return config.standalone() ? "standalone" : "services"; }
 };

@@ -39,15 +39,15 @@ const Asset kAssets[] = {
 void RegisterAssets(Pistache::Rest::Router& router, App& app) {
   for (const Asset& asset : kAssets) {
     RouteCounters* counters = app.metrics.ForRoute(std::string("GET ") + asset.path);
-    router.addRoute(Pistache::Http::Method::Get, asset.path,
-                    [&app, counters, &asset](const Pistache::Rest::Request& request,
-                                             Pistache::Http::ResponseWriter response) {
-                      AddAssetHeaders(response);
-                      counters->Count(200);
-                      WriteAnswer(request, response, Pistache::Http::Code::Ok, app.instance,
-                                  asset.content_type, asset.body);
-                      return Pistache::Rest::Route::Result::Ok;
-                    });
+    MountRoute(router, app, Pistache::Http::Method::Get, asset.path,
+               [&app, counters, &asset](const Pistache::Rest::Request& request,
+                                        Pistache::Http::ResponseWriter response) {
+                 AddAssetHeaders(response);
+                 counters->Count(200);
+                 WriteAnswer(request, response, Pistache::Http::Code::Ok, app.instance,
+                             asset.content_type, asset.body);
+                 return Pistache::Rest::Route::Result::Ok;
+               });
   }
 }
 

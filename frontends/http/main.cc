@@ -171,7 +171,7 @@ int Serve(const std::vector<std::string>& args) {
   RegisterTriggerStoreFlush(router, app);
   RegisterMetrics(router, app);
   RegisterPages(router, app);
-  SetNotFoundRoute(router, app);
+  SetFallbackRoutes(router, app);
 
   int threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   Pistache::Address address;

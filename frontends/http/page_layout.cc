@@ -106,35 +106,34 @@ void AddAssetHeaders(Pistache::Http::ResponseWriter& response) {
 void AddPageRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
                   const std::string& path, PageHandler handler) {
   RouteCounters* counters = CountersForRoute(app, method, path);
-  router.addRoute(
-      method, path,
-      [&app, counters, handler = std::move(handler)](const Pistache::Rest::Request& request,
-                                                     Pistache::Http::ResponseWriter response) {
-        std::string cookie_token = CookieToken(request);
-        PageContext context{request, cookie_token.empty() ? NewFormToken() : cookie_token,
-                            cookie_token};
-        PageAnswer answer = Answer(app, handler, context);
+  MountRoute(router, app, method, path,
+             [&app, counters, handler = std::move(handler)](
+                 const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response) {
+               std::string cookie_token = CookieToken(request);
+               PageContext context{request, cookie_token.empty() ? NewFormToken() : cookie_token,
+                                   cookie_token};
+               PageAnswer answer = Answer(app, handler, context);
 
-        auto& headers = response.headers();
-        headers.add<ContentSecurityPolicyHeader>(kContentSecurityPolicy);
-        headers.add<ContentTypeOptionsHeader>("nosniff");
-        headers.add<FrameOptionsHeader>("DENY");
-        headers.add<ReferrerPolicyHeader>("same-origin");
-        headers.add<CachingHeader>("no-store");
-        if (context.form_token != cookie_token) {
-          response.cookies().add(FormTokenCookie(context.form_token));
-        }
-        std::string_view content_type = "text/html; charset=utf-8";
-        if (!answer.redirect_to.empty()) {
-          headers.add<Pistache::Http::Header::Location>(answer.redirect_to);
-          answer.code = Code::See_Other;
-          answer.html.clear();
-          content_type = "";
-        }
-        counters->Count(static_cast<int>(answer.code));
-        WriteAnswer(request, response, answer.code, app.instance, content_type, answer.html);
-        return Pistache::Rest::Route::Result::Ok;
-      });
+               auto& headers = response.headers();
+               headers.add<ContentSecurityPolicyHeader>(kContentSecurityPolicy);
+               headers.add<ContentTypeOptionsHeader>("nosniff");
+               headers.add<FrameOptionsHeader>("DENY");
+               headers.add<ReferrerPolicyHeader>("same-origin");
+               headers.add<CachingHeader>("no-store");
+               if (context.form_token != cookie_token) {
+                 response.cookies().add(FormTokenCookie(context.form_token));
+               }
+               std::string_view content_type = "text/html; charset=utf-8";
+               if (!answer.redirect_to.empty()) {
+                 headers.add<Pistache::Http::Header::Location>(answer.redirect_to);
+                 answer.code = Code::See_Other;
+                 answer.html.clear();
+                 content_type = "";
+               }
+               counters->Count(static_cast<int>(answer.code));
+               WriteAnswer(request, response, answer.code, app.instance, content_type, answer.html);
+               return Pistache::Rest::Route::Result::Ok;
+             });
 }
 
 std::string RenderPage(const App& app, std::string_view nav_path, std::string_view title,

@@ -1,5 +1,6 @@
 #include "routing.h"
 
+#include <algorithm>
 #include <exception>
 #include <nlohmann/json.hpp>
 
@@ -47,23 +48,53 @@ RouteCounters* CountersForRoute(App& app, Pistache::Http::Method method, const s
   return app.metrics.ForRoute(std::string(Pistache::Http::methodString(method)) + " " + path);
 }
 
+void MountRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
+                const std::string& path, Pistache::Rest::Route::Handler handler) {
+  app.methods_by_path[path].push_back(method);
+  router.addRoute(method, path, std::move(handler));
+}
+
 void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
               const std::string& path, RouteHandler handler) {
   RouteCounters* counters = CountersForRoute(app, method, path);
-  router.addRoute(
-      method, path,
-      [&app, counters, handler = std::move(handler)](const Pistache::Rest::Request& request,
-                                                     Pistache::Http::ResponseWriter response) {
-        Send(app, counters, request, Run(app, handler, request), response);
-        return Pistache::Rest::Route::Result::Ok;
-      });
+  MountRoute(router, app, method, path,
+             [&app, counters, handler = std::move(handler)](
+                 const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response) {
+               Send(app, counters, request, Run(app, handler, request), response);
+               return Pistache::Rest::Route::Result::Ok;
+             });
 }
 
-void SetNotFoundRoute(Pistache::Rest::Router& router, App& app) {
-  RouteCounters* counters = app.metrics.ForRoute("unmatched");
-  router.addNotFoundHandler([&app, counters](const Pistache::Rest::Request& request,
-                                             Pistache::Http::ResponseWriter response) {
-    Send(app, counters, request, ErrorReply(Code::Not_Found, "there is no such route"), response);
+void SetFallbackRoutes(Pistache::Rest::Router& router, App& app) {
+  using Pistache::Http::Method;
+  constexpr Method kEveryMethod[] = {Method::Options, Method::Get,   Method::Post,
+                                     Method::Head,    Method::Put,   Method::Patch,
+                                     Method::Delete,  Method::Trace, Method::Connect};
+  RouteCounters* other_methods = app.metrics.ForRoute("other methods");
+  for (const auto& [path, taken] : app.methods_by_path) {
+    std::string names;
+    for (Method method : taken) {
+      names += (names.empty() ? "" : " or ") + std::string(Pistache::Http::methodString(method));
+    }
+    std::string message = "use " + names + " for " + path;
+    for (Method method : kEveryMethod) {
+      if (std::find(taken.begin(), taken.end(), method) != taken.end()) continue;
+      router.addRoute(
+          method, path,
+          [&app, other_methods, taken, message](const Pistache::Rest::Request& request,
+                                                Pistache::Http::ResponseWriter response) {
+            response.headers().add<Pistache::Http::Header::Allow>(taken);
+            Send(app, other_methods, request, ErrorReply(Code::Method_Not_Allowed, message),
+                 response);
+            return Pistache::Rest::Route::Result::Ok;
+          });
+    }
+  }
+
+  RouteCounters* unmatched = app.metrics.ForRoute("unmatched");
+  router.addNotFoundHandler([&app, unmatched](const Pistache::Rest::Request& request,
+                                              Pistache::Http::ResponseWriter response) {
+    Send(app, unmatched, request, ErrorReply(Code::Not_Found, "there is no such route"), response);
     return Pistache::Rest::Route::Result::Ok;
   });
 }

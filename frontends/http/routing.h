@@ -32,17 +32,23 @@ Reply JsonReply(Pistache::Http::Code code, std::string body);
 Reply ErrorReply(Pistache::Http::Code code, std::string_view message);
 
 // Mounts `handler` for `method` and `path` (Pistache syntax, e.g. "/api/runs/:timestamp").
-// Limitation: a known path asked with another method gets Pistache's own plain-text 405,
-// not a JSON error; Pistache 0.0.5's router answers it before any handler of ours runs.
 void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
               const std::string& path, RouteHandler handler);
+
+// Mounts a Pistache handler and records the path's method in app.methods_by_path. Every
+// route of pcfdemo-web is mounted through this, so that SetFallbackRoutes knows them all.
+void MountRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
+                const std::string& path, Pistache::Rest::Route::Handler handler);
 
 // The request counters of the route `method` `path`, labelled "<METHOD> <path>" in /metrics.
 // Thread-safe.
 RouteCounters* CountersForRoute(App& app, Pistache::Http::Method method, const std::string& path);
 
-// Answers unknown routes with 404 {"error": ...}.
-void SetNotFoundRoute(Pistache::Rest::Router& router, App& app);
+// Answers unknown routes with 404 {"error": ...}, and a known path asked with a method it
+// does not take (HEAD included) with 405 {"error": ...} and an Allow header, both through
+// WriteAnswer like every other answer (Pistache's own 405 would be queued and plain text).
+// REQUIRES: called once, after every route is mounted.
+void SetFallbackRoutes(Pistache::Rest::Router& router, App& app);
 
 // The request's Content-Type as sent ("" when absent).
 std::string ContentTypeOf(const Pistache::Rest::Request& request);

@@ -80,8 +80,9 @@ class RawConnection {
     return true;
   }
 
-  // Reads one whole answer (its body by Content-Length); nullopt on timeout or end.
-  std::optional<WireAnswer> ReadAnswer(milliseconds limit = seconds(10)) {
+  // Reads one whole answer (its body by Content-Length; none for an answer to HEAD);
+  // nullopt on timeout or end.
+  std::optional<WireAnswer> ReadAnswer(milliseconds limit = seconds(10), bool to_head = false) {
     auto deadline = Clock::now() + limit;
     size_t head_end;
     while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -92,7 +93,7 @@ class RawConnection {
     std::smatch match;
     static const std::regex kLength("\r\nContent-Length: ([0-9]+)", std::regex::icase);
     if (!std::regex_search(answer.head, match, kLength)) return std::nullopt;
-    size_t length = std::stoul(match[1]);
+    size_t length = to_head ? 0 : std::stoul(match[1]);
     while (buffer_.size() < head_end + 4 + length) {
       if (!Fill(deadline)) return std::nullopt;
     }
@@ -246,6 +247,60 @@ TEST_F(WebConnection, PagesKeepTheirHeadersAndCookie) {
   EXPECT_EQ(page->head.find("\r\nContent-Type:"), page->head.rfind("\r\nContent-Type:"))
       << "one Content-Type only: " << page->head;
   EXPECT_NE(page->body.find("<!DOCTYPE html>"), std::string::npos);
+}
+
+// Another method on a known path is answered by pcfdemo-web too, not queued by Pistache: an
+// answer that follows it on the same connection must never arrive first.
+TEST_F(WebConnection, OtherMethodsGet405WithAllowAndKeepTheOrderOfAnswers) {
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.connected());
+  long long refused_before = 0;
+  {
+    HttpTestResponse metrics = HttpTestGet(port_, "/metrics");
+    std::smatch match;
+    std::regex sample("route=\"other methods\",status=\"405\"\\} ([0-9]+)");
+    if (std::regex_search(metrics.body, match, sample)) refused_before = std::stoll(match[1]);
+  }
+  for (int i = 1; i <= 100; ++i) {
+    ASSERT_TRUE(connection.Send(Get("/api/runs").replace(0, 3, "DELETE")));
+    // Sent separately, once the first was handled (Pistache reads one request at a time).
+    auto deadline = Clock::now() + seconds(10);
+    std::regex sample("route=\"other methods\",status=\"405\"\\} ([0-9]+)");
+    for (;;) {
+      HttpTestResponse metrics = HttpTestGet(port_, "/metrics");
+      std::smatch match;
+      if (std::regex_search(metrics.body, match, sample) &&
+          std::stoll(match[1]) >= refused_before + i) {
+        break;
+      }
+      ASSERT_LT(Clock::now(), deadline) << "DELETE " << i << " was not answered";
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    ASSERT_TRUE(connection.Send(Get("/healthz")));
+    std::optional<WireAnswer> refusal = connection.ReadAnswer();
+    std::optional<WireAnswer> probe = connection.ReadAnswer();
+    ASSERT_TRUE(refusal && probe) << "round " << i;
+    ASSERT_EQ(refusal->head.rfind("HTTP/1.1 405 ", 0), 0u)
+        << "round " << i << ": " << refusal->head;
+    EXPECT_TRUE(refusal->HasHeader("Allow: POST, GET")) << refusal->head;
+    EXPECT_EQ(refusal->body, "{\"error\":\"use POST or GET for /api/runs\"}");
+    ASSERT_EQ(probe->body, "{\"status\":\"ok\"}") << "round " << i;
+  }
+}
+
+TEST_F(WebConnection, HeadGets405WithoutABodyAndTheConnectionStaysInStep) {
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.connected());
+  ASSERT_TRUE(connection.Send(Get("/healthz").replace(0, 3, "HEAD")));
+  std::optional<WireAnswer> head = connection.ReadAnswer(seconds(10), /*to_head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->head.rfind("HTTP/1.1 405 ", 0), 0u) << head->head;
+  EXPECT_TRUE(head->HasHeader("Allow: GET")) << head->head;
+  ASSERT_TRUE(connection.Send(Get("/healthz")));
+  std::optional<WireAnswer> probe = connection.ReadAnswer();
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->head.rfind("HTTP/1.1 200 ", 0), 0u) << "the HEAD answer carried a body";
+  EXPECT_EQ(probe->body, "{\"status\":\"ok\"}");
 }
 
 // A client that stops reading fills the server's socket (Linux grows its send buffer to about

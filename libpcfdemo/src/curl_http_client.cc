@@ -58,6 +58,21 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
+// The most of an instance header's value kept: a name, not a payload.
+constexpr size_t kMaxInstanceBytes = 128;
+
+// At most kMaxInstanceBytes of `value`, every byte outside printable ASCII replaced by '?',
+// so that a hostile server can neither grow a run's memory nor write control sequences to
+// a terminal or a page.
+std::string SafeInstance(std::string_view value) {
+  std::string safe(value.substr(0, kMaxInstanceBytes));
+  for (char& c : safe) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte > 0x7e) c = '?';
+  }
+  return safe;
+}
+
 // Called once per header line, the status line included.
 size_t ReadHeader(char* data, size_t size, size_t count, void* state_ptr) {
   auto* state = static_cast<CallState*>(state_ptr);
@@ -68,7 +83,7 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* state_ptr) {
     state->instance.clear();  // a new response (after a 1xx): forget the previous one's
   } else if (line.size() > kName.size() && line[kName.size()] == ':' &&
              strncasecmp(line.data(), kName.data(), kName.size()) == 0) {
-    state->instance = std::string(Trim(line.substr(kName.size() + 1)));
+    state->instance = SafeInstance(Trim(line.substr(kName.size() + 1)));
   }
   return size * count;
 }
@@ -220,8 +235,13 @@ struct RepeatedRun {
   RepeatedRun(const RepeatedGet& p, const AnswerSink& sink, int64_t calls)
       : plan(p), on_answer(sink), total(calls) {}
 
+  // Whether the plan's cancel flag reads true.
+  bool Cancelled() const { return plan.cancel != nullptr && plan.cancel->load(); }
+
   // Takes the right to start one more call; false when no call may start.
-  bool ClaimCall() { return !stop.load(std::memory_order_relaxed) && claimed.fetch_add(1) < total; }
+  bool ClaimCall() {
+    return !stop.load(std::memory_order_relaxed) && !Cancelled() && claimed.fetch_add(1) < total;
+  }
 };
 
 // One easy handle of an event loop, with the state of the call it is making. Its lane
@@ -297,7 +317,8 @@ class EventLoop {
 
   // Makes calls on every lane until none is left to start and none is in flight; returns
   // the number made. An exception from on_answer leaves at once; the destructor then
-  // abandons the calls in flight.
+  // abandons the calls in flight. Once the plan's cancel flag reads true, the calls in
+  // flight are abandoned and reported as cancelled.
   int64_t Run() {
     for (Lane& lane : lanes_) {
       if (!Start(lane)) break;
@@ -313,6 +334,11 @@ class EventLoop {
         if (ready < 0) ready = 0;  // EINTR: look at the timer and wait again
       }
       int running = 0;
+      if (ready == 0) {
+        // Nothing happened on the sockets: curl looks at its deadlines.
+        if (timer_set_ && std::chrono::steady_clock::now() >= timer_) timer_set_ = false;
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
       for (int i = 0; i < ready; ++i) {
         int socket = events[i].data.fd;
         Registration& registration = RegistrationOf(socket);
@@ -334,6 +360,12 @@ class EventLoop {
         curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
       }
       FinishEndedCalls();
+      auto now = std::chrono::steady_clock::now();
+      if (ready == 0 || now >= next_overdue_check_) {
+        next_overdue_check_ = now + std::chrono::milliseconds(MaxWaitMillis());
+        FailOverdueCalls(now);
+      }
+      if (run_->Cancelled()) AbandonCallsInFlight();
     }
     return made_;
   }
@@ -390,6 +422,42 @@ class EventLoop {
     }
   }
 
+  // Fails every call in flight for longer than the plan's timeout and a little grace, as
+  // curl does not always do it itself: 7.88 let calls with a 1 ms timeout run ~200 ms, to
+  // the next timer it had set for other reasons. The grace lets curl report the timeout
+  // first, with its own error, whenever it does enforce it.
+  void FailOverdueCalls(std::chrono::steady_clock::time_point now) {
+    constexpr std::chrono::milliseconds kGrace{5};
+    const auto limit = std::chrono::milliseconds(TimeoutMillis(run_->plan.timeout)) + kGrace;
+    for (Lane& lane : lanes_) {
+      if (!lane.in_flight || now - lane.started < limit) continue;
+      curl_multi_remove_handle(multi_, lane.easy);
+      lane.in_flight = false;
+      --in_flight_;
+      HttpResponse response;
+      response.latency_ms = MillisSince(lane.started);
+      response.error =
+          std::string(curl_easy_strerror(CURLE_OPERATION_TIMEDOUT)) + ": Operation timed out";
+      if (Report(lane, response)) Start(lane);
+    }
+  }
+
+  // Takes every call in flight off the multi handle (curl closes its connection) and
+  // reports it as failed with kCancelledError; no call starts after it.
+  void AbandonCallsInFlight() {
+    run_->stop = true;
+    for (Lane& lane : lanes_) {
+      if (!lane.in_flight) continue;
+      curl_multi_remove_handle(multi_, lane.easy);
+      lane.in_flight = false;
+      --in_flight_;
+      HttpResponse response;
+      response.latency_ms = MillisSince(lane.started);
+      response.error = kCancelledError;
+      Report(lane, response);
+    }
+  }
+
   // Passes a call that ended to on_answer; false when it asks for no further call.
   bool Report(const Lane& lane, const HttpResponse& response) {
     ++made_;
@@ -404,14 +472,24 @@ class EventLoop {
     return more;
   }
 
-  // Milliseconds epoll may wait: 0 when curl's timer is due, -1 never (bounded by a second
-  // should a socket be forgotten).
+  // The longest epoll may wait: a second should a socket be forgotten, no more than a
+  // call's timeout should curl not enforce it (FailOverdueCalls), and no more than
+  // kCancelCheckMs when the run can be cancelled.
+  int MaxWaitMillis() const {
+    constexpr int64_t kLongestWaitMs = 1000;
+    constexpr int64_t kCancelCheckMs = 100;
+    int64_t cap = std::clamp<int64_t>(run_->plan.timeout.count(), 1, kLongestWaitMs);
+    if (run_->plan.cancel != nullptr) cap = std::min(cap, kCancelCheckMs);
+    return static_cast<int>(cap);
+  }
+
+  // Milliseconds epoll may wait: 0 when curl's timer is due, at most MaxWaitMillis().
   int MillisToTimer() const {
-    constexpr int kMaxWaitMs = 1000;
-    if (!timer_set_) return kMaxWaitMs;
+    const int max_wait_ms = MaxWaitMillis();
+    if (!timer_set_) return max_wait_ms;
     auto left =
         std::chrono::ceil<std::chrono::milliseconds>(timer_ - std::chrono::steady_clock::now());
-    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, kMaxWaitMs));
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, max_wait_ms));
   }
 
   // CURLMOPT_SOCKETFUNCTION: curl names a socket and what to wait for on it.
@@ -512,6 +590,7 @@ class EventLoop {
   bool timer_set_ = false;
   std::chrono::steady_clock::time_point timer_;
   std::vector<Registration> registrations_;  // by socket number
+  std::chrono::steady_clock::time_point next_overdue_check_;
 };
 
 class CurlHttpClient : public HttpClient {

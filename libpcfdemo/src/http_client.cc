@@ -21,9 +21,12 @@ int64_t HttpClient::GetRepeatedly(const RepeatedGet& plan, const AnswerSink& on_
   std::mutex failure_mutex;
   std::exception_ptr failure;  // the first exception thrown by on_answer
 
+  auto cancelled = [&plan] { return plan.cancel != nullptr && plan.cancel->load(); };
+
   auto call_until_done = [&](int lane) {
     try {
-      while (!stop.load() && claimed.fetch_add(1) < total) {
+      // Limitation: Get cannot be interrupted, so a cancel only stops new calls here.
+      while (!stop.load() && !cancelled() && claimed.fetch_add(1) < total) {
         HttpResponse response;
         try {
           response = Get(plan.url, plan.timeout);

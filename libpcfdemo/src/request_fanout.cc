@@ -87,6 +87,7 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
 
   std::atomic<int64_t> succeeded{0};
   std::atomic<int64_t> failed{0};
+  std::atomic<int64_t> abandoned{0};  // calls the client cut short on cancel
   std::atomic<int64_t> last_progress_micros{start_micros};
   std::mutex progress_mutex;  // one report at a time, so reports never go backwards
 
@@ -123,6 +124,7 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
     tallies[static_cast<size_t>(lane)].Count(response);
     bool ok = response.status >= 200 && response.status < 300;
     ++(ok ? succeeded : failed);
+    if (response.status == 0 && response.error == kCancelledError) ++abandoned;
     maybe_report_progress();
     return !cancelled();
   };
@@ -133,6 +135,7 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
     get.calls = total;
     get.concurrency = lanes;
     get.timeout = plan.timeout;
+    get.cancel = cancel;
     client_->GetRepeatedly(get, count_call);
   }
 
@@ -140,7 +143,7 @@ FanoutReport RequestFanout::Run(const FanoutPlan& plan,
   LatencyHistogram latency;
   for (const Tally& tally : tallies) tally.MergeInto(report, latency);
   report.calls_made = report.succeeded + report.failed;
-  report.cancelled = report.calls_made < total && cancelled();
+  report.cancelled = (report.calls_made < total || abandoned.load() > 0) && cancelled();
   report.latency.p50_ms = latency.Percentile(50) / 1000.0;
   report.latency.p95_ms = latency.Percentile(95) / 1000.0;
   report.latency.p99_ms = latency.Percentile(99) / 1000.0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -361,6 +362,126 @@ TEST(CurlHttpClientRepeatedTest, TimeoutsAreErrorsWithoutStatusAsGetReportsThem)
     EXPECT_NE(response.error.find("Timeout"), std::string::npos) << response.error;
     EXPECT_GE(response.latency_ms, 90);
     EXPECT_LT(response.latency_ms, 2000);
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, ShortTimeoutsAreEnforcedWithoutWaitingOnCurlsOtherTimers) {
+  LoopbackResponse never;
+  never.delay = milliseconds(30000);  // cut short when the server stops
+  LoopbackHttpServer server(never);
+  auto client = NewCurlHttpClient();
+  for (milliseconds timeout : {milliseconds(20), milliseconds(1)}) {
+    Answers answers;
+
+    auto start = std::chrono::steady_clock::now();
+    int64_t made = client->GetRepeatedly(Repeated(server.Url(), 5, 1, timeout), answers.Sink());
+    auto took_ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
+
+    EXPECT_EQ(made, 5);
+    ASSERT_EQ(answers.responses.size(), 5u);
+    for (const HttpResponse& response : answers.responses) {
+      EXPECT_EQ(response.status, 0);
+      EXPECT_NE(response.error.find("Timeout"), std::string::npos) << response.error;
+    }
+    // Five calls of at most 20 ms each; curl's own timers alone took about 200 ms a call.
+    EXPECT_LT(took_ms, 600) << timeout.count() << " ms timeout";
+  }
+}
+
+// Sets `flag` after `delay`, from a thread of its own; joined on destruction.
+class DelayedCancel {
+ public:
+  DelayedCancel(std::atomic<bool>* flag, milliseconds delay)
+      : thread_([flag, delay] {
+          std::this_thread::sleep_for(delay);
+          *flag = true;
+        }) {}
+  DelayedCancel(const DelayedCancel&) = delete;
+  DelayedCancel& operator=(const DelayedCancel&) = delete;
+  ~DelayedCancel() { thread_.join(); }
+
+ private:
+  std::thread thread_;
+};
+
+TEST(CurlHttpClientRepeatedTest, CancelAbandonsTheCallsInFlightAndReportsEachOnce) {
+  LoopbackResponse never;
+  never.delay = milliseconds(30000);  // cut short when the server stops
+  LoopbackHttpServer server(never);
+  auto client = NewCurlHttpClient();
+  for (int lanes : {1, 4}) {  // one event loop, then two
+    Answers answers;
+    std::atomic<bool> cancel{false};
+    RepeatedGet plan = Repeated(server.Url(), 100, lanes, milliseconds(20000));
+    plan.cancel = &cancel;
+
+    auto start = std::chrono::steady_clock::now();
+    int64_t made = 0;
+    {
+      DelayedCancel canceller(&cancel, milliseconds(100));
+      made = client->GetRepeatedly(plan, answers.Sink());
+    }
+    auto took_ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count();
+
+    // Generous for a loaded machine; without the cancel the calls would take 20 s.
+    EXPECT_LT(took_ms, 2000) << lanes;
+    EXPECT_EQ(made, lanes);  // every lane's first call, none started after the cancel
+    ASSERT_EQ(static_cast<int64_t>(answers.responses.size()), made);
+    std::vector<int> lanes_seen = answers.lanes;
+    std::sort(lanes_seen.begin(), lanes_seen.end());
+    for (int lane = 0; lane < lanes; ++lane) EXPECT_EQ(lanes_seen[lane], lane);
+    for (const HttpResponse& response : answers.responses) {
+      EXPECT_EQ(response.status, 0);
+      EXPECT_EQ(response.error, kCancelledError);
+      EXPECT_GE(response.latency_ms, 50);
+    }
+  }
+}
+
+TEST(CurlHttpClientRepeatedTest, ACancelAlreadySetStartsNoCall) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  Answers answers;
+  std::atomic<bool> cancel{true};
+  RepeatedGet plan = Repeated(server.Url(), 10, 2);
+  plan.cancel = &cancel;
+
+  EXPECT_EQ(client->GetRepeatedly(plan, answers.Sink()), 0);
+  EXPECT_TRUE(answers.responses.empty());
+  EXPECT_EQ(server.requests(), 0);
+}
+
+TEST(CurlHttpClientRepeatedTest, ACancelFlagNeverSetChangesNothing) {
+  LoopbackHttpServer server;
+  auto client = NewCurlHttpClient();
+  Answers answers;
+  std::atomic<bool> cancel{false};
+  RepeatedGet plan = Repeated(server.Url(), 50, 4);
+  plan.cancel = &cancel;
+
+  EXPECT_EQ(client->GetRepeatedly(plan, answers.Sink()), 50);
+  for (const HttpResponse& response : answers.responses) EXPECT_EQ(response.status, 200);
+}
+
+TEST(CurlHttpClientTest, InstanceHeaderIsCutShortAndMadePrintable) {
+  LoopbackResponse hostile;
+  hostile.instance = "\x1b]0;pwned\x07\xc3\xa9" + std::string(20000, 'A');
+  LoopbackHttpServer server(hostile);
+  auto client = NewCurlHttpClient();
+  const std::string expected = "?]0;pwned???" + std::string(128 - 12, 'A');
+
+  HttpResponse single = client->Get(server.Url(), milliseconds(5000));
+  Answers answers;
+  EXPECT_EQ(client->GetRepeatedly(Repeated(server.Url(), 3, 2), answers.Sink()), 3);
+
+  EXPECT_EQ(single.status, 200) << single.error;
+  EXPECT_EQ(single.instance, expected);
+  ASSERT_EQ(answers.responses.size(), 3u);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 200) << response.error;
+    EXPECT_EQ(response.instance, expected);
   }
 }
 

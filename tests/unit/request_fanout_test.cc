@@ -514,5 +514,73 @@ TEST(RequestFanoutTest, RunsAgainstALoopbackServerThroughTheCurlClient) {
   EXPECT_EQ(seen.back().done, 600);
 }
 
+TEST(RequestFanoutTest, CancelAbandonsTheCurlClientsCallsInFlight) {
+  test::LoopbackResponse never;
+  never.delay = std::chrono::milliseconds(30000);  // cut short when the server stops
+  LoopbackHttpServer server(never);
+  auto client = NewCurlHttpClient();
+  RequestFanout fanout(client.get(), SystemClock());
+  FanoutPlan plan = Plan(100, 4);
+  plan.url = server.Url();
+  plan.timeout = std::chrono::milliseconds(20000);
+  std::atomic<bool> cancel{false};
+
+  auto start = std::chrono::steady_clock::now();
+  std::thread canceller([&cancel] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel = true;
+  });
+  FanoutReport report = fanout.Run(plan, {}, &cancel);
+  canceller.join();
+  auto took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+
+  // Generous for a loaded machine; without the cancel the calls would take 20 s.
+  EXPECT_LT(took_ms, 2000);
+  EXPECT_TRUE(report.cancelled);
+  EXPECT_EQ(report.calls_made, 4);
+  EXPECT_EQ(report.succeeded, 0);
+  EXPECT_EQ(report.failed, 4);
+  EXPECT_EQ(report.succeeded + report.failed, report.calls_made);
+  EXPECT_EQ(report.by_status, (std::map<int, int64_t>{{0, 4}}));
+  EXPECT_EQ(report.errors, (std::map<std::string, int64_t>{{kCancelledError, 4}}));
+}
+
+TEST(RequestFanoutTest, PassesItsCancelFlagToTheClient) {
+  LaneReportingClient client;
+  SteppedClock clock;
+  RequestFanout fanout(&client, &clock);
+  std::atomic<bool> cancel{false};
+
+  fanout.Run(Plan(3, 1), {}, &cancel);
+
+  EXPECT_EQ(client.plan().cancel, &cancel);
+}
+
+TEST(HttpClientDefaultGetRepeatedlyTest, ACancelStopsEveryLaneStartingCalls) {
+  std::atomic<bool> cancel{false};
+  FakeHttpClient client([&](int64_t call) {
+    if (call == 29) cancel = true;
+    return Answer(200, "a", 1.0);
+  });
+  RepeatedGet plan;
+  plan.url = "http://127.0.0.1:1/";
+  plan.calls = 100000;
+  plan.concurrency = 4;
+  plan.cancel = &cancel;
+  std::atomic<int64_t> answered{0};
+
+  int64_t made = client.GetRepeatedly(plan, [&](int, const HttpResponse&) {
+    ++answered;
+    return true;  // only the flag stops the run
+  });
+
+  EXPECT_GE(made, 30);
+  EXPECT_LE(made, 30 + 3);  // each other lane may have started one call before the flag
+  EXPECT_EQ(made, answered.load());
+  EXPECT_EQ(made, client.calls());
+}
+
 }  // namespace
 }  // namespace pcfdemo

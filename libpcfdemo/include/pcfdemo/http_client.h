@@ -6,6 +6,7 @@
 // keep its own connections for reuse, and each GetRepeatedly its own.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -29,7 +30,15 @@ struct RepeatedGet {
   int64_t calls = 0;    // calls to make at most
   int concurrency = 1;  // calls in flight at once at most, and the number of lanes
   std::chrono::milliseconds timeout{10000};  // of each call
+  // When set, read while the run goes on: once it reads true, no further call starts, and
+  // the calls in flight are abandoned promptly (within about 100 ms) where the
+  // implementation can interrupt them, each reported to the sink as a failed call with
+  // status 0 and error kCancelledError. It must outlive the GetRepeatedly.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// The error of a call abandoned because RepeatedGet::cancel became true.
+inline constexpr char kCancelledError[] = "cancelled before an answer arrived";
 
 // Receives each call of a GetRepeatedly once, when the call ends. `lane` is in
 // [0, concurrency): calls reported with the same lane never overlap in time and are
@@ -61,6 +70,9 @@ class HttpClient {
   // calling thread being one, one lane each; an exception thrown by Get is reported as a
   // call with status 0 whose error is the exception's message. Implementations that can
   // keep many calls in flight from fewer threads override it.
+  // Limitation: the default implementation cannot interrupt a Get, so on plan.cancel it
+  // only stops starting calls; the calls in flight end (answer or timeout) and are
+  // reported as they come.
   virtual int64_t GetRepeatedly(const RepeatedGet& plan, const AnswerSink& on_answer);
 };
 

@@ -58,8 +58,11 @@ class RequestFanout {
   // Makes plan.calls calls. `progress`, if set, is called at most about every
   // `progress_interval` and once at the end, from a thread of the client's GetRepeatedly
   // (possibly the calling thread) and, at the end, from the calling thread. When `cancel`
-  // becomes true, no new call starts and Run returns after the calls in flight end
-  // (report.cancelled is set).
+  // becomes true, no new call starts and the calls in flight are abandoned where the client
+  // can (the curl client within about 100 ms; the default GetRepeatedly lets them end), and
+  // counted as failed with error kCancelledError; succeeded + failed still equals
+  // calls_made, and report.cancelled is set when the run made fewer calls than planned or
+  // abandoned any.
   // REQUIRES: plan.calls >= 0, plan.concurrency >= 1.
   FanoutReport Run(const FanoutPlan& plan,
                    const std::function<void(const FanoutProgress&)>& progress = {},

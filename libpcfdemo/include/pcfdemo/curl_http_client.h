@@ -17,7 +17,10 @@ namespace pcfdemo {
 // when it returns, and reports its lanes from the calling thread and, when it splits them
 // over two loops, from one more thread. Responses are reported with their status
 // whatever it is (a 3xx is a response, its Location is not followed). Errors name curl's
-// reason and never contain credentials given in the URL.
+// reason and never contain credentials given in the URL. GetRepeatedly looks at the plan's
+// cancel flag at least every 100 ms and then abandons the calls in flight; it also fails a
+// call that outlives its timeout by more than a few milliseconds when curl has not. The
+// instance header's value is cut to 128 bytes, bytes outside printable ASCII made '?'.
 std::unique_ptr<HttpClient> NewCurlHttpClient();
 
 // `text` with the user information of every URL in it ("scheme://user:password@host")

@@ -317,8 +317,8 @@ class EventLoop {
 
   // Makes calls on every lane until none is left to start and none is in flight; returns
   // the number made. An exception from on_answer leaves at once; the destructor then
-  // abandons the calls in flight. Once the plan's cancel flag reads true, the calls in
-  // flight are abandoned and reported as cancelled.
+  // abandons the calls in flight. Once the plan's cancel flag reads true, the calls still in
+  // flight kCancelGrace later are abandoned and reported as cancelled.
   int64_t Run() {
     for (Lane& lane : lanes_) {
       if (!Start(lane)) break;
@@ -365,7 +365,16 @@ class EventLoop {
         next_overdue_check_ = now + std::chrono::milliseconds(MaxWaitMillis());
         FailOverdueCalls(now);
       }
-      if (run_->Cancelled()) AbandonCallsInFlight();
+      if (run_->Cancelled()) {
+        // Calls that end within the grace are reported as they ended: the receivers may
+        // already have counted them, and a run's succeeded calls should match its counts.
+        if (!cancel_seen_) {
+          cancel_seen_ = true;
+          abandon_at_ = now + kCancelGrace;
+        } else if (now >= abandon_at_) {
+          AbandonCallsInFlight();
+        }
+      }
     }
     return made_;
   }
@@ -591,6 +600,8 @@ class EventLoop {
   std::chrono::steady_clock::time_point timer_;
   std::vector<Registration> registrations_;  // by socket number
   std::chrono::steady_clock::time_point next_overdue_check_;
+  bool cancel_seen_ = false;                          // the plan's cancel flag was seen true
+  std::chrono::steady_clock::time_point abandon_at_;  // when calls still in flight are dropped
 };
 
 class CurlHttpClient : public HttpClient {

@@ -440,6 +440,29 @@ TEST(CurlHttpClientRepeatedTest, CancelAbandonsTheCallsInFlightAndReportsEachOnc
   }
 }
 
+TEST(CurlHttpClientRepeatedTest, CallsEndingWithinTheGraceAfterACancelAreReportedAsAnswered) {
+  LoopbackResponse slow;
+  slow.delay = milliseconds(200);  // well inside kCancelGrace after the cancel at 50 ms
+  LoopbackHttpServer server(slow);
+  auto client = NewCurlHttpClient();
+  Answers answers;
+  std::atomic<bool> cancel{false};
+  RepeatedGet plan = Repeated(server.Url(), 100, 4, milliseconds(20000));
+  plan.cancel = &cancel;
+
+  int64_t made = 0;
+  {
+    DelayedCancel canceller(&cancel, milliseconds(50));
+    made = client->GetRepeatedly(plan, answers.Sink());
+  }
+
+  EXPECT_EQ(made, 4);  // the first call of each lane, none started after the cancel
+  ASSERT_EQ(answers.responses.size(), 4u);
+  for (const HttpResponse& response : answers.responses) {
+    EXPECT_EQ(response.status, 200) << response.error;
+  }
+}
+
 TEST(CurlHttpClientRepeatedTest, ACancelAlreadySetStartsNoCall) {
   LoopbackHttpServer server;
   auto client = NewCurlHttpClient();

@@ -30,12 +30,16 @@ struct RepeatedGet {
   int64_t calls = 0;    // calls to make at most
   int concurrency = 1;  // calls in flight at once at most, and the number of lanes
   std::chrono::milliseconds timeout{10000};  // of each call
-  // When set, read while the run goes on: once it reads true, no further call starts, and
-  // the calls in flight are abandoned promptly (within about 100 ms) where the
-  // implementation can interrupt them, each reported to the sink as a failed call with
-  // status 0 and error kCancelledError. It must outlive the GetRepeatedly.
+  // When set, read while the run goes on: once it reads true, no further call starts; the
+  // calls in flight get kCancelGrace to end on their own (a call a receiver has already
+  // counted is then reported as it ended), and those still in flight after it are abandoned
+  // where the implementation can interrupt them, each reported to the sink as a failed call
+  // with status 0 and error kCancelledError. It must outlive the GetRepeatedly.
   const std::atomic<bool>* cancel = nullptr;
 };
+
+// How long calls in flight may still end on their own after RepeatedGet::cancel became true.
+inline constexpr std::chrono::milliseconds kCancelGrace{500};
 
 // The error of a call abandoned because RepeatedGet::cancel became true.
 inline constexpr char kCancelledError[] = "cancelled before an answer arrived";

@@ -58,9 +58,9 @@ class RequestFanout {
   // Makes plan.calls calls. `progress`, if set, is called at most about every
   // `progress_interval` and once at the end, from a thread of the client's GetRepeatedly
   // (possibly the calling thread) and, at the end, from the calling thread. When `cancel`
-  // becomes true, no new call starts and the calls in flight are abandoned where the client
-  // can (the curl client within about 100 ms; the default GetRepeatedly lets them end), and
-  // counted as failed with error kCancelledError; succeeded + failed still equals
+  // becomes true, no new call starts and the calls still in flight after kCancelGrace are
+  // abandoned where the client can (the curl client; the default GetRepeatedly lets them
+  // end), and counted as failed with error kCancelledError; succeeded + failed still equals
   // calls_made, and report.cancelled is set when the run made fewer calls than planned or
   // abandoned any.
   // REQUIRES: plan.calls >= 0, plan.concurrency >= 1.

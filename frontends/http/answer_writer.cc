@@ -3,6 +3,7 @@
 #include <pistache/peer.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <sstream>
@@ -27,25 +28,25 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
 // decides, and Content-Type when WriteAnswer was given one.
 void AppendHandlerHeaders(std::string& out, const Pistache::Http::ResponseWriter& response,
                           bool content_type_given) {
-  const auto& headers = response.headers();
-  auto list = headers.list();
-  if (list.size() <= 1 && response.cookies().begin() == response.cookies().end()) {
-    // Only the Connection header that Pistache adds before every handler: nothing to write.
-    if (list.empty() || std::string_view(list.front()->name()) == "Connection") return;
-  }
+  auto decided_here = [content_type_given](std::string_view name) {
+    return name == "Connection" || (content_type_given && name == "Content-Type");
+  };
+  auto headers = response.headers().list();
+  const auto& cookies = response.cookies();
+  bool nothing_to_write = cookies.begin() == cookies.end() &&
+                          std::all_of(headers.begin(), headers.end(), [&](const auto& header) {
+                            return decided_here(header->name());
+                          });
+  if (nothing_to_write) return;  // the usual case: no stream to build
+
   std::ostringstream stream;
-  for (const auto& header : list) {
-    std::string_view name = header->name();
-    if (name == "Connection" || (content_type_given && name == "Content-Type")) continue;
-    stream << name << ": ";
+  for (const auto& header : headers) {
+    if (decided_here(header->name())) continue;
+    stream << header->name() << ": ";
     header->write(stream);
     stream << "\r\n";
   }
-  for (const auto& cookie : response.cookies()) {
-    stream << "Set-Cookie: ";
-    stream << cookie;
-    stream << "\r\n";
-  }
+  for (const auto& cookie : cookies) stream << "Set-Cookie: " << cookie << "\r\n";
   out.append(stream.str());
 }
 

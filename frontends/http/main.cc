@@ -23,6 +23,7 @@
 #include "pcfdemo/memcached_key_value_store.h"
 #include "pcfdemo/sql_run_repository.h"
 #include "routes.h"
+#include "serving_handler.h"
 
 #ifndef PCFDEMO_VERSION
 #define PCFDEMO_VERSION "0.0.0"
@@ -162,16 +163,16 @@ int Serve(const std::vector<std::string>& args) {
         std::make_unique<CpuLoadWorker>(app.triggers.get(), app.clock, cpu_options, worker_log);
   }
 
-  Pistache::Rest::Router router;
-  RegisterReceiver(router, app);
-  RegisterHealth(router, app);
-  RegisterInstance(router, app);
-  RegisterRuns(router, app);
-  RegisterCpuLoad(router, app);
-  RegisterTriggerStoreFlush(router, app);
-  RegisterMetrics(router, app);
-  RegisterPages(router, app);
-  SetFallbackRoutes(router, app);
+  auto router = std::make_shared<Pistache::Rest::Router>();
+  DirectRoute receiver = RegisterReceiver(*router, app);
+  RegisterHealth(*router, app);
+  RegisterInstance(*router, app);
+  RegisterRuns(*router, app);
+  RegisterCpuLoad(*router, app);
+  RegisterTriggerStoreFlush(*router, app);
+  RegisterMetrics(*router, app);
+  RegisterPages(*router, app);
+  SetFallbackRoutes(*router, app);
 
   int threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   Pistache::Address address;
@@ -189,7 +190,7 @@ int Serve(const std::vector<std::string>& args) {
                     .flags(Pistache::Tcp::Options::ReuseAddr)
                     .maxRequestSize(64 * 1024)
                     .keepaliveTimeout(std::chrono::seconds(60)));
-  endpoint.setHandler(router.handler());
+  endpoint.setHandler(std::make_shared<ServingHandler>(router, std::move(receiver)));
   try {
     endpoint.serveThreaded();
   } catch (const std::exception& e) {

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "app.h"
+#include "routing.h"
 
 namespace pcfdemo::web {
 
-void RegisterReceiver(Pistache::Rest::Router& router, App& app);           // receiver.cc
+// Also mounted on the router; the DirectRoute lets ServingHandler answer it first.
+DirectRoute RegisterReceiver(Pistache::Rest::Router& router, App& app);    // receiver.cc
 void RegisterHealth(Pistache::Rest::Router& router, App& app);             // health.cc
 void RegisterInstance(Pistache::Rest::Router& router, App& app);           // instance.cc
 void RegisterRuns(Pistache::Rest::Router& router, App& app);               // runs.cc

@@ -18,7 +18,10 @@ void Send(App& app, RouteCounters* counters, const Pistache::Http::Request& requ
   WriteAnswer(request, response, reply.code, app.instance, reply.content_type, reply.body);
 }
 
-Reply Run(App& app, const RouteHandler& handler, const Pistache::Rest::Request& request) {
+// The handler's reply, or the error reply for what it threw. `Request` is the request type
+// the handler takes (Pistache's REST request, or the plain one).
+template <typename Handler, typename Request>
+Reply Run(App& app, const Handler& handler, const Request& request) {
   try {
     return handler(request);
   } catch (const BackendError& e) {
@@ -63,6 +66,25 @@ void AddRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method m
                Send(app, counters, request, Run(app, handler, request), response);
                return Pistache::Rest::Route::Result::Ok;
              });
+}
+
+DirectRoute AddDirectRoute(Pistache::Rest::Router& router, App& app, Pistache::Http::Method method,
+                           const std::string& path, PlainRouteHandler handler) {
+  RouteCounters* counters = CountersForRoute(app, method, path);
+  DirectRoute direct;
+  direct.method = method;
+  direct.path = path;
+  direct.answer = [&app, counters, handler](const Pistache::Http::Request& request,
+                                            Pistache::Http::ResponseWriter& response) {
+    Send(app, counters, request, Run(app, handler, request), response);
+  };
+  MountRoute(router, app, method, path,
+             [answer = direct.answer](const Pistache::Rest::Request& request,
+                                      Pistache::Http::ResponseWriter response) {
+               answer(request, response);
+               return Pistache::Rest::Route::Result::Ok;
+             });
+  return direct;
 }
 
 void SetFallbackRoutes(Pistache::Rest::Router& router, App& app) {

@@ -288,6 +288,36 @@ TEST_F(WebConnection, OtherMethodsGet405WithAllowAndKeepTheOrderOfAnswers) {
   }
 }
 
+// GET /receiver is answered before Pistache's router (ServingHandler); it must answer and
+// count like any route, and every other way to ask for it still reaches the router.
+TEST_F(WebConnection, ReceiverAnsweredAheadOfTheRouterBehavesLikeEveryRoute) {
+  long long before = AnswersOf("GET /receiver");
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.connected());
+  ASSERT_TRUE(connection.Send(Get("/receiver?timestamp=abc")));
+  std::optional<WireAnswer> refused = connection.ReadAnswer();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->head.rfind("HTTP/1.1 400 ", 0), 0u) << refused->head;
+  EXPECT_NE(refused->head.find("\r\nX-Pcfdemo-Instance: 0/"), std::string::npos);
+  EXPECT_NE(refused->body.find("positive whole number"), std::string::npos) << refused->body;
+  ASSERT_TRUE(connection.Send(Get("/receiver?timestamp=1")));
+  std::optional<WireAnswer> unknown_run = connection.ReadAnswer();
+  ASSERT_TRUE(unknown_run);
+  EXPECT_EQ(unknown_run->head.rfind("HTTP/1.1 404 ", 0), 0u) << unknown_run->head;
+
+  HttpTestResponse metrics = HttpTestGet(port_, "/metrics");
+  EXPECT_NE(metrics.body.find("route=\"GET /receiver\",status=\"400\"} 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("route=\"GET /receiver\",status=\"404\"} 1"), std::string::npos);
+  EXPECT_EQ(AnswersOf("GET /receiver"), before);  // no 200 was given
+
+  ASSERT_TRUE(connection.Send(Get("/receiver?timestamp=1").replace(0, 3, "POST")));
+  std::optional<WireAnswer> post = connection.ReadAnswer();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->head.rfind("HTTP/1.1 405 ", 0), 0u) << post->head;
+  EXPECT_TRUE(post->HasHeader("Allow: GET")) << post->head;
+}
+
 TEST_F(WebConnection, HeadGets405WithoutABodyAndTheConnectionStaysInStep) {
   RawConnection connection(port_);
   ASSERT_TRUE(connection.connected());

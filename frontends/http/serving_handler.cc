@@ -13,11 +13,9 @@ void ServingHandler::onRequest(const Pistache::Http::Request& request,
     direct_.answer(request, response);
     return;
   }
-  auto status = router_->route(request, response.clone());
-  if (status == Pistache::Rest::Route::Status::NotFound) {
-    // SetFallbackRoutes always mounts a not-found handler.
-    router_->invokeNotFoundHandler(request, std::move(response));
-  }
+  // The router answers every request itself, an unknown route through the not-found handler
+  // SetFallbackRoutes mounts; its status says nothing more to do.
+  router_->route(request, std::move(response));
 }
 
 void ServingHandler::onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {

@@ -318,6 +318,33 @@ TEST_F(WebConnection, ReceiverAnsweredAheadOfTheRouterBehavesLikeEveryRoute) {
   EXPECT_TRUE(post->HasHeader("Allow: GET")) << post->head;
 }
 
+TEST_F(WebConnection, AnUnknownRouteIsAnsweredOnceAndTheConnectionStaysInStep) {
+  long long unmatched_before = 0;
+  {
+    std::smatch match;
+    std::string body = HttpTestGet(port_, "/metrics").body;
+    std::regex sample("route=\"unmatched\",status=\"404\"\\} ([0-9]+)");
+    if (std::regex_search(body, match, sample)) unmatched_before = std::stoll(match[1]);
+  }
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.connected());
+  ASSERT_TRUE(connection.Send(Get("/no-such-route")));
+  std::optional<WireAnswer> missing = connection.ReadAnswer();
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->head.rfind("HTTP/1.1 404 ", 0), 0u) << missing->head;
+  ASSERT_TRUE(connection.Send(Get("/healthz")));
+  std::optional<WireAnswer> probe = connection.ReadAnswer();
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->head.rfind("HTTP/1.1 200 ", 0), 0u) << "a second 404 came first";
+  EXPECT_EQ(probe->body, "{\"status\":\"ok\"}");
+
+  std::string body = HttpTestGet(port_, "/metrics").body;
+  EXPECT_NE(body.find("route=\"unmatched\",status=\"404\"} " +
+                      std::to_string(unmatched_before + 1) + "\n"),
+            std::string::npos)
+      << body;
+}
+
 TEST_F(WebConnection, HeadGets405WithoutABodyAndTheConnectionStaysInStep) {
   RawConnection connection(port_);
   ASSERT_TRUE(connection.connected());

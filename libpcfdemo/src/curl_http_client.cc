@@ -411,22 +411,17 @@ class EventLoop {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &lane_ptr);
       Lane& lane = *reinterpret_cast<Lane*>(lane_ptr);
 
-      HttpResponse response;
-      response.latency_ms = MillisSince(lane.started);
+      long status = 0;
+      if (code == CURLE_OK) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      // Removed before the next call is added: the connection goes back to the multi
+      // handle's cache, from which the next call takes it again.
+      HttpResponse response = EndCall(lane);
       if (code != CURLE_OK) {
         response.error = ScrubError(ErrorText(code, lane.error_buffer), run_->plan.url);
       } else {
-        long status = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         response.status = static_cast<int>(status);
         response.instance = std::move(lane.state.instance);
       }
-      // Removed before the next call is added: the connection goes back to the multi
-      // handle's cache, from which the next call takes it again.
-      curl_multi_remove_handle(multi_, easy);
-      lane.in_flight = false;
-      --in_flight_;
-
       if (Report(lane, response)) Start(lane);
     }
   }
@@ -440,11 +435,7 @@ class EventLoop {
     const auto limit = std::chrono::milliseconds(TimeoutMillis(run_->plan.timeout)) + kGrace;
     for (Lane& lane : lanes_) {
       if (!lane.in_flight || now - lane.started < limit) continue;
-      curl_multi_remove_handle(multi_, lane.easy);
-      lane.in_flight = false;
-      --in_flight_;
-      HttpResponse response;
-      response.latency_ms = MillisSince(lane.started);
+      HttpResponse response = EndCall(lane);
       response.error =
           std::string(curl_easy_strerror(CURLE_OPERATION_TIMEDOUT)) + ": Operation timed out";
       if (Report(lane, response)) Start(lane);
@@ -457,14 +448,21 @@ class EventLoop {
     run_->stop = true;
     for (Lane& lane : lanes_) {
       if (!lane.in_flight) continue;
-      curl_multi_remove_handle(multi_, lane.easy);
-      lane.in_flight = false;
-      --in_flight_;
-      HttpResponse response;
-      response.latency_ms = MillisSince(lane.started);
+      HttpResponse response = EndCall(lane);
       response.error = kCancelledError;
       Report(lane, response);
     }
+  }
+
+  // Takes the lane's call off the multi handle; its answer, with only the latency filled in
+  // so far. REQUIRES: lane.in_flight.
+  HttpResponse EndCall(Lane& lane) {
+    curl_multi_remove_handle(multi_, lane.easy);
+    lane.in_flight = false;
+    --in_flight_;
+    HttpResponse response;
+    response.latency_ms = MillisSince(lane.started);
+    return response;
   }
 
   // Passes a call that ended to on_answer; false when it asks for no further call.
